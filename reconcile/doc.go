@@ -1,0 +1,48 @@
+// Package reconcile is the controller kit: reconcilers, a work queue,
+// watches that map store changes to keys, and a controller runner with
+// workers, leader election, metrics and structured logs. The built-in
+// controllers live in its subpackages (replicaset, deployment,
+// nodelifecycle, endpoints, gc, quota, podgroup).
+//
+// # Requests are keys
+//
+// A Request names an object (kind, namespace, name), never an event. A
+// Reconciler reads current state and acts on it, so missed, merged or
+// repeated notifications are harmless: reconciling twice is the same as
+// reconciling once.
+//
+// # Guarantees of the Queue
+//
+//   - a key is queued at most once (de-duplication);
+//   - a key is never handed to two workers at once; a key added while it is
+//     processed is processed again after Done, so no change is lost;
+//   - failures are retried with per-key exponential back-off and an overall
+//     token bucket (RateLimit); Result.RequeueAfter requeues after a delay;
+//     errors wrapping ErrTerminal (Terminal) are not retried;
+//   - after ShutDown, ready keys drain and delayed keys are dropped.
+//
+// # Guarantees of the Controller
+//
+//   - Start blocks until leadership (Elector; SingleProcess by default),
+//     runs the watched caches, waits for their first list, then runs
+//     Config.Workers workers until ctx ends;
+//   - on shutdown, reconciles in flight finish with a live context before
+//     Start returns; on leadership loss their context is cancelled and
+//     Start returns ErrLeadershipLost;
+//   - every goroutine it starts has returned when Start returns;
+//   - time (back-off, requeue-after) comes from Config.Clock.
+//
+// # Metrics
+//
+// On the Registerer the host passes in, labelled controller=<name>:
+// fleetkit_reconcile_queue_depth, fleetkit_reconcile_queue_wait_seconds,
+// fleetkit_reconcile_duration_seconds, fleetkit_reconcile_errors_total and
+// fleetkit_reconcile_total.
+//
+// # Caches
+//
+// A Cache is a list+watch copy of one kind with indexes (namespace, owner
+// UID, and any added); it relists after a compaction or a dropped watch and
+// tells handlers the difference. Objects read from a cache are shared:
+// controllers copy before they modify.
+package reconcile
