@@ -12,6 +12,7 @@ import (
 
 	"github.com/fleetkit/orchestrator/api"
 	"github.com/fleetkit/orchestrator/store"
+	"github.com/fleetkit/orchestrator/store/informer"
 )
 
 // Elector decides whether this process runs the controllers (one active
@@ -114,7 +115,7 @@ type Controller struct {
 	metrics *metrics
 
 	mu      sync.Mutex
-	caches  []*Cache
+	sources []source
 	started bool
 }
 
@@ -152,31 +153,43 @@ func New(cfg Config) (*Controller, error) {
 // a watch (tests, timers of the host).
 func (c *Controller) Queue() *Queue { return c.queue }
 
-// Watch feeds the queue from cache: every change maps, through m, the old
-// and the new object to requests. Call before Start. Start runs the caches
-// it watches (a cache shared with another controller runs once).
-func (c *Controller) Watch(cache *Cache, m Mapper) {
+// Informer is what Watch needs of a store/informer.Informer: handlers,
+// a run loop and a first-sync signal.
+type Informer[T api.Object] interface {
+	AddHandler(h informer.Handler[T])
+	Run(ctx context.Context) error
+	WaitForSync(ctx context.Context) error
+}
+
+// Watch feeds c's queue from inf: every change maps, through m, the old
+// and the new object to requests. Call before Start. Start runs the
+// informers it watches; an informer already run by someone else (shared
+// by several controllers) is only waited for.
+func Watch[T api.Object](c *Controller, inf Informer[T], m Mapper) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	found := false
-	for _, x := range c.caches {
-		found = found || x == cache
+	for _, x := range c.sources {
+		found = found || x == source(inf)
 	}
 	if !found {
-		c.caches = append(c.caches, cache)
+		c.sources = append(c.sources, inf)
 	}
-	cache.AddHandler(func(old, new api.Object) {
-		if old != nil {
-			for _, r := range m(old) {
-				c.queue.Add(r)
-			}
+	add := func(o api.Object) {
+		for _, r := range m(o) {
+			c.queue.Add(r)
 		}
-		if new != nil {
-			for _, r := range m(new) {
-				c.queue.Add(r)
-			}
-		}
+	}
+	inf.AddHandler(informer.HandlerFuncs[T]{
+		AddFunc:    func(o T) { add(o) },
+		UpdateFunc: func(old, new T) { add(old); add(new) },
+		DeleteFunc: func(o T) { add(o) },
 	})
+}
+
+type source interface {
+	Run(ctx context.Context) error
+	WaitForSync(ctx context.Context) error
 }
 
 // Start waits for leadership, runs the watched caches, waits for them to
@@ -190,7 +203,7 @@ func (c *Controller) Start(ctx context.Context) error {
 		return fmt.Errorf("reconcile: controller %s started twice: %w", c.cfg.Name, store.ErrInvalid)
 	}
 	c.started = true
-	caches := append([]*Cache(nil), c.caches...)
+	sources := append([]source(nil), c.sources...)
 	c.mu.Unlock()
 	defer c.queue.ShutDown()
 
@@ -206,11 +219,15 @@ func (c *Controller) Start(ctx context.Context) error {
 	defer cancel()
 
 	var wg sync.WaitGroup
-	for _, ca := range caches {
-		wg.Go(func() { _ = ca.Start(runCtx) })
+	for _, src := range sources {
+		wg.Go(func() {
+			if err := src.Run(runCtx); err != nil && !errors.Is(err, informer.ErrAlreadyStarted) {
+				c.cfg.Logger.Error("informer stopped", "err", err)
+			}
+		})
 	}
-	for _, ca := range caches {
-		if err := ca.WaitSynced(runCtx); err != nil {
+	for _, src := range sources {
+		if err := src.WaitForSync(runCtx); err != nil {
 			cancel()
 			wg.Wait()
 			return c.stopErr(ctx, lctx)

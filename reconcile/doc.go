@@ -39,10 +39,10 @@
 // fleetkit_reconcile_duration_seconds, fleetkit_reconcile_errors_total and
 // fleetkit_reconcile_total.
 //
-// # Caches
+// # Watches
 //
-// A Cache is a list+watch copy of one kind with indexes (namespace, owner
-// UID, and any added); it relists after a compaction or a dropped watch and
-// tells handlers the difference. Objects read from a cache are shared:
-// controllers copy before they modify.
+// Watch connects a store/informer.Informer to a controller through a
+// Mapper: ForObject (the object itself), ForController and ForOwners
+// (owners through ownerReferences), or any function. Objects read from an
+// informer are shared: controllers copy before they modify.
 package reconcile
