@@ -133,7 +133,6 @@ func TestParseQuantityErrors(t *testing.T) {
 	}
 }
 
-
 func TestQuantityValueRounding(t *testing.T) {
 	tests := []struct {
 		in           string
