@@ -50,11 +50,11 @@ var (
 	ErrQuantitySuffix = fmt.Errorf("%w: unknown suffix", ErrInvalidQuantity)
 )
 
-// maxExponent bounds the magnitude of a quantity's decimal exponent
+// qMaxExponent bounds the magnitude of a quantity's decimal exponent
 // (digits plus scale). Kubernetes has no such bound, but without one a
 // manifest saying "1e999999999" would make the first Add with an ordinary
 // value build a billion-digit number. 10^1000 is far beyond any resource.
-const maxExponent = 1000
+const qMaxExponent = 1000
 
 // Quantity is a fixed-point amount with Kubernetes syntax and semantics:
 // "250m", "0.5", "1e3", "256Mi", "1G". It is a value type; the zero value
@@ -84,22 +84,22 @@ type Quantity struct {
 	Format Format
 }
 
-var pow10 = [...]int64{
+var qPow10 = [...]int64{
 	1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
 	1000000000, 10000000000, 100000000000, 1000000000000,
 	10000000000000, 100000000000000, 1000000000000000,
 	10000000000000000, 100000000000000000, 1000000000000000000,
 }
 
-// mulPow10 returns v × 10^d (d >= 0) and whether it fits in an int64.
-func mulPow10(v int64, d int32) (int64, bool) {
+// qMulPow10 returns v × 10^d (d >= 0) and whether it fits in an int64.
+func qMulPow10(v int64, d int32) (int64, bool) {
 	if v == 0 || d == 0 {
 		return v, true
 	}
-	if d < 0 || int(d) >= len(pow10) {
+	if d < 0 || int(d) >= len(qPow10) {
 		return 0, false
 	}
-	p := pow10[d]
+	p := qPow10[d]
 	if v > 0 {
 		if v > math.MaxInt64/p {
 			return 0, false
@@ -110,7 +110,7 @@ func mulPow10(v int64, d int32) (int64, bool) {
 	return v * p, true
 }
 
-func bigPow10(d int32) *big.Int {
+func qBigPow10(d int32) *big.Int {
 	return new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(d)), nil)
 }
 
@@ -123,24 +123,24 @@ func (q Quantity) bigUnscaled() *big.Int {
 	return big.NewInt(q.v)
 }
 
-// fromBig returns the amount u × 10^scale, inline when it fits. u is
+// qFromBig returns the amount u × 10^scale, inline when it fits. u is
 // owned by the result.
-func fromBig(u *big.Int, scale int32, f Format) Quantity {
+func qFromBig(u *big.Int, scale int32, f Format) Quantity {
 	if u.IsInt64() {
 		return Quantity{v: u.Int64(), scale: scale, Format: f}
 	}
 	return Quantity{b: u, scale: scale, Format: f}
 }
 
-// digits returns the number of decimal digits of |u| (1 for 0).
-func digits(u *big.Int) int {
+// qDigits returns the number of decimal digits of |u| (1 for 0).
+func qDigits(u *big.Int) int {
 	if u.Sign() == 0 {
 		return 1
 	}
 	// BitLen*log10(2) is within one of the digit count; correct it.
 	n := int(float64(u.BitLen())*0.30102999566398) + 1
 	a := new(big.Int).Abs(u)
-	if a.Cmp(bigPow10(int32(n-1))) < 0 {
+	if a.Cmp(qBigPow10(int32(n-1))) < 0 {
 		n--
 	}
 	if n < 1 {
@@ -184,7 +184,7 @@ func parseQuantity(str string) (Quantity, error) {
 		pos++
 	}
 	start := pos
-	for pos < end && isDigit(str[pos]) {
+	for pos < end && qIsDigit(str[pos]) {
 		pos++
 	}
 	num := str[start:pos]
@@ -192,7 +192,7 @@ func parseQuantity(str string) (Quantity, error) {
 	if pos < end && str[pos] == '.' {
 		pos++
 		start = pos
-		for pos < end && isDigit(str[pos]) {
+		for pos < end && qIsDigit(str[pos]) {
 			pos++
 		}
 		denom = str[start:pos]
@@ -206,13 +206,13 @@ func parseQuantity(str string) (Quantity, error) {
 	if i < end && (str[i] == '-' || str[i] == '+') {
 		i++
 	}
-	for i < end && isDigit(str[i]) {
+	for i < end && qIsDigit(str[i]) {
 		i++
 	}
 	if i != end {
 		return Quantity{}, ErrQuantityFormat
 	}
-	base, exp, format, ok := interpretSuffix(suffix)
+	base, exp, format, ok := qSuffix(suffix)
 	if !ok {
 		return Quantity{}, ErrQuantitySuffix
 	}
@@ -231,8 +231,8 @@ func parseQuantity(str string) (Quantity, error) {
 		scale += exp
 	}
 	// Reject absurd magnitudes before building anything large.
-	if mag := int64(len(digitsStr)) + scale; mag > maxExponent {
-		return Quantity{}, fmt.Errorf("%w: magnitude beyond 10^%d", ErrInvalidQuantity, maxExponent)
+	if mag := int64(len(digitsStr)) + scale; mag > qMaxExponent {
+		return Quantity{}, fmt.Errorf("%w: magnitude beyond 10^%d", ErrInvalidQuantity, qMaxExponent)
 	}
 
 	var q Quantity
@@ -267,7 +267,7 @@ func parseQuantity(str string) (Quantity, error) {
 			q.v = -q.v
 		}
 	}
-	q = roundToNano(q, scale)
+	q = qRoundToNano(q, scale)
 	if format == BinarySI {
 		// Kubernetes caps binary amounts at the int64 range, and prints
 		// fractions below one in DecimalSI.
@@ -287,11 +287,11 @@ func parseQuantity(str string) (Quantity, error) {
 	return q, nil
 }
 
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+func qIsDigit(c byte) bool { return c >= '0' && c <= '9' }
 
-// interpretSuffix returns the base (10 or 2), the exponent and the format
+// qSuffix returns the base (10 or 2), the exponent and the format
 // of a suffix.
-func interpretSuffix(s string) (base int, exp int64, f Format, ok bool) {
+func qSuffix(s string) (base int, exp int64, f Format, ok bool) {
 	switch s {
 	case "":
 		return 10, 0, DecimalSI, true
@@ -347,17 +347,17 @@ func interpretSuffix(s string) (base int, exp int64, f Format, ok bool) {
 	return 0, 0, "", false
 }
 
-// roundToNano returns the amount q (whose v or b is set, scale ignored)
+// qRoundToNano returns the amount q (whose v or b is set, scale ignored)
 // at scale, rounded up away from zero to a multiple of 1n.
-func roundToNano(q Quantity, scale int64) Quantity {
+func qRoundToNano(q Quantity, scale int64) Quantity {
 	if scale >= int64(Nano) {
 		q.scale = int32(scale)
 		return q
 	}
 	shift := int64(Nano) - scale
 	if q.b == nil {
-		if shift < int64(len(pow10)) {
-			p := pow10[shift]
+		if shift < int64(len(qPow10)) {
+			p := qPow10[shift]
 			r := q.v / p
 			if q.v%p != 0 {
 				if q.v > 0 {
@@ -369,25 +369,25 @@ func roundToNano(q Quantity, scale int64) Quantity {
 			return Quantity{v: r, scale: int32(Nano), Format: q.Format}
 		}
 		// |v| < 10^19 <= 10^shift: a non-zero amount rounds to ±1n.
-		return Quantity{v: int64(signOf(q.v)), scale: int32(Nano), Format: q.Format}
+		return Quantity{v: int64(qSign(q.v)), scale: int32(Nano), Format: q.Format}
 	}
-	if int64(digits(q.b)) <= shift {
+	if int64(qDigits(q.b)) <= shift {
 		return Quantity{v: int64(q.b.Sign()), scale: int32(Nano), Format: q.Format}
 	}
 	neg := q.b.Sign() < 0
 	u := new(big.Int).Abs(q.b)
 	r := new(big.Int)
-	u.QuoRem(u, bigPow10(int32(shift)), r)
+	u.QuoRem(u, qBigPow10(int32(shift)), r)
 	if r.Sign() != 0 {
 		u.Add(u, big.NewInt(1))
 	}
 	if neg {
 		u.Neg(u)
 	}
-	return fromBig(u, int32(Nano), q.Format)
+	return qFromBig(u, int32(Nano), q.Format)
 }
 
-func signOf(v int64) int {
+func qSign(v int64) int {
 	switch {
 	case v < 0:
 		return -1
@@ -417,7 +417,7 @@ func NewMilliQuantity(v int64, f Format) Quantity {
 // NewScaledQuantity returns v × 10^scale in DecimalSI. A scale below Nano
 // is rounded up to Nano, away from zero.
 func NewScaledQuantity(v int64, scale Scale) Quantity {
-	return roundToNano(Quantity{v: v, Format: DecimalSI}, int64(scale))
+	return qRoundToNano(Quantity{v: v, Format: DecimalSI}, int64(scale))
 }
 
 // Value returns the amount in units, rounded up away from zero (1.2 -> 2,
@@ -434,16 +434,16 @@ func (q Quantity) ScaledValue(scale Scale) int64 {
 	s := int32(scale)
 	if q.b == nil {
 		if q.scale >= s {
-			if r, ok := mulPow10(q.v, q.scale-s); ok {
+			if r, ok := qMulPow10(q.v, q.scale-s); ok {
 				return r
 			}
-			return saturate(signOf(q.v))
+			return qSaturate(qSign(q.v))
 		}
 		d := s - q.scale
-		if int(d) >= len(pow10) {
-			return int64(signOf(q.v))
+		if int(d) >= len(qPow10) {
+			return int64(qSign(q.v))
 		}
-		p := pow10[d]
+		p := qPow10[d]
 		r := q.v / p
 		if q.v%p != 0 {
 			if q.v > 0 {
@@ -458,10 +458,10 @@ func (q Quantity) ScaledValue(scale Scale) int64 {
 	if r.IsInt64() {
 		return r.Int64()
 	}
-	return saturate(r.Sign())
+	return qSaturate(r.Sign())
 }
 
-func saturate(sign int) int64 {
+func qSaturate(sign int) int64 {
 	if sign < 0 {
 		return math.MinInt64
 	}
@@ -473,16 +473,16 @@ func saturate(sign int) int64 {
 func (q Quantity) asScaledBig(s int32) (*big.Int, bool) {
 	u := q.bigUnscaled()
 	if q.scale >= s {
-		return u.Mul(u, bigPow10(q.scale-s)), true
+		return u.Mul(u, qBigPow10(q.scale-s)), true
 	}
 	d := s - q.scale
-	if digits(u) <= int(d) {
+	if qDigits(u) <= int(d) {
 		return big.NewInt(int64(u.Sign())), u.Sign() == 0
 	}
 	neg := u.Sign() < 0
 	u.Abs(u)
 	r := new(big.Int)
-	u.QuoRem(u, bigPow10(d), r)
+	u.QuoRem(u, qBigPow10(d), r)
 	exact := r.Sign() == 0
 	if !exact {
 		u.Add(u, big.NewInt(1))
@@ -498,13 +498,13 @@ func (q Quantity) asScaledBig(s int32) (*big.Int, bool) {
 func (q Quantity) AsInt64() (int64, bool) {
 	if q.b == nil {
 		if q.scale >= 0 {
-			return mulPow10(q.v, q.scale)
+			return qMulPow10(q.v, q.scale)
 		}
 		d := -q.scale
-		if q.v%pow10[d] != 0 {
+		if q.v%qPow10[d] != 0 {
 			return 0, false
 		}
-		return q.v / pow10[d], true
+		return q.v / qPow10[d], true
 	}
 	r, exact := q.asScaledBig(0)
 	if !exact || !r.IsInt64() {
@@ -518,32 +518,32 @@ func (q Quantity) AsInt64() (int64, bool) {
 func (q Quantity) Cmp(o Quantity) int {
 	if q.b == nil && o.b == nil {
 		if q.scale == o.scale {
-			return cmpInt64(q.v, o.v)
+			return qCmp64(q.v, o.v)
 		}
-		sq, so := signOf(q.v), signOf(o.v)
+		sq, so := qSign(q.v), qSign(o.v)
 		if sq != so {
-			return cmpInt(sq, so)
+			return qCmpInt(sq, so)
 		}
 		if sq == 0 {
 			return 0
 		}
 		// Same sign: align the larger scale down to the smaller one.
 		if q.scale > o.scale {
-			if a, ok := mulPow10(q.v, q.scale-o.scale); ok {
-				return cmpInt64(a, o.v)
+			if a, ok := qMulPow10(q.v, q.scale-o.scale); ok {
+				return qCmp64(a, o.v)
 			}
 			// |q| exceeds the int64 range at o's scale, so |q| > |o|.
 			return sq
 		}
-		if a, ok := mulPow10(o.v, o.scale-q.scale); ok {
-			return cmpInt64(q.v, a)
+		if a, ok := qMulPow10(o.v, o.scale-q.scale); ok {
+			return qCmp64(q.v, a)
 		}
 		return -sq
 	}
 	return q.cmpBig(o)
 }
 
-func cmpInt64(a, b int64) int {
+func qCmp64(a, b int64) int {
 	switch {
 	case a < b:
 		return -1
@@ -553,20 +553,20 @@ func cmpInt64(a, b int64) int {
 	return 0
 }
 
-func cmpInt(a, b int) int { return cmpInt64(int64(a), int64(b)) }
+func qCmpInt(a, b int) int { return qCmp64(int64(a), int64(b)) }
 
 func (q Quantity) cmpBig(o Quantity) int {
 	a, b := q.bigUnscaled(), o.bigUnscaled()
 	sa, sb := a.Sign(), b.Sign()
 	if sa != sb {
-		return cmpInt(sa, sb)
+		return qCmpInt(sa, sb)
 	}
 	if sa == 0 {
 		return 0
 	}
 	// Compare orders of magnitude first so that amounts of very different
 	// size are never aligned (which would build a huge number).
-	ma, mb := digits(a)+int(q.scale), digits(b)+int(o.scale)
+	ma, mb := qDigits(a)+int(q.scale), qDigits(b)+int(o.scale)
 	if ma != mb {
 		if ma > mb {
 			return sa
@@ -574,9 +574,9 @@ func (q Quantity) cmpBig(o Quantity) int {
 		return -sa
 	}
 	if q.scale > o.scale {
-		a.Mul(a, bigPow10(q.scale-o.scale))
+		a.Mul(a, qBigPow10(q.scale-o.scale))
 	} else if o.scale > q.scale {
-		b.Mul(b, bigPow10(o.scale-q.scale))
+		b.Mul(b, qBigPow10(o.scale-q.scale))
 	}
 	return a.Cmp(b)
 }
@@ -592,7 +592,7 @@ func (q Quantity) cmpAbsInt64(n int64) int {
 	}
 	a := q.bigUnscaled()
 	a.Abs(a)
-	return fromBig(a, q.scale, "").Cmp(Quantity{v: n})
+	return qFromBig(a, q.scale, "").Cmp(Quantity{v: n})
 }
 
 // Equal reports whether q and o are the same amount, whatever their
@@ -611,37 +611,37 @@ func (q Quantity) Add(o Quantity) Quantity {
 		a, b, s := q.v, o.v, q.scale
 		ok := true
 		if q.scale > o.scale {
-			a, ok = mulPow10(q.v, q.scale-o.scale)
+			a, ok = qMulPow10(q.v, q.scale-o.scale)
 			s = o.scale
 		} else if o.scale > q.scale {
-			b, ok = mulPow10(o.v, o.scale-q.scale)
+			b, ok = qMulPow10(o.v, o.scale-q.scale)
 		}
 		if ok {
-			if r, overflow := addInt64(a, b); !overflow {
+			if r, overflow := qAdd64(a, b); !overflow {
 				return Quantity{v: r, scale: s, Format: f}
 			}
 		}
 	}
-	return addBig(q, o, f)
+	return qAddBig(q, o, f)
 }
 
-func addInt64(a, b int64) (int64, bool) {
+func qAdd64(a, b int64) (int64, bool) {
 	r := a + b
 	// Overflow when both operands have the same sign and the result's
 	// sign differs.
 	return r, (a >= 0) == (b >= 0) && (r >= 0) != (a >= 0)
 }
 
-func addBig(q, o Quantity, f Format) Quantity {
+func qAddBig(q, o Quantity, f Format) Quantity {
 	a, b := q.bigUnscaled(), o.bigUnscaled()
 	s := q.scale
 	if q.scale > o.scale {
-		a.Mul(a, bigPow10(q.scale-o.scale))
+		a.Mul(a, qBigPow10(q.scale-o.scale))
 		s = o.scale
 	} else if o.scale > q.scale {
-		b.Mul(b, bigPow10(o.scale-q.scale))
+		b.Mul(b, qBigPow10(o.scale-q.scale))
 	}
-	return fromBig(a.Add(a, b), s, f)
+	return qFromBig(a.Add(a, b), s, f)
 }
 
 // Sub returns q-o, in q's format (o's format when q is zero).
@@ -664,7 +664,7 @@ func (q Quantity) Neg() Quantity {
 		}
 		return Quantity{b: new(big.Int).Neg(big.NewInt(q.v)), scale: q.scale, Format: q.Format}
 	}
-	return fromBig(new(big.Int).Neg(q.b), q.scale, q.Format)
+	return qFromBig(new(big.Int).Neg(q.b), q.scale, q.Format)
 }
 
 // IsZero reports whether q is 0.
@@ -680,7 +680,7 @@ func (q Quantity) Sign() int {
 	if q.b != nil {
 		return q.b.Sign()
 	}
-	return signOf(q.v)
+	return qSign(q.v)
 }
 
 // AsApproximateFloat64 returns q as a float64, ±Inf beyond its range.
@@ -757,13 +757,13 @@ func (q Quantity) appendString(out []byte) []byte {
 		}
 		switch ((e % 3) + 3) % 3 {
 		case 1:
-			if r, ok := mulPow10(m, 1); ok {
+			if r, ok := qMulPow10(m, 1); ok {
 				m, e = r, e-1
 			} else {
 				return q.appendBigCanonical(out, format)
 			}
 		case 2:
-			if r, ok := mulPow10(m, 2); ok {
+			if r, ok := qMulPow10(m, 2); ok {
 				m, e = r, e-2
 			} else {
 				return q.appendBigCanonical(out, format)
@@ -774,7 +774,7 @@ func (q Quantity) appendString(out []byte) []byte {
 	} else {
 		return q.appendBigCanonical(out, format)
 	}
-	return appendDecimalSuffix(out, exp, format)
+	return qAppendDecimalSuffix(out, exp, format)
 }
 
 func (q Quantity) appendBigCanonical(out []byte, format Format) []byte {
@@ -796,10 +796,10 @@ func (q Quantity) appendBigCanonical(out []byte, format Format) []byte {
 		e--
 	}
 	out = u.Append(out, 10)
-	return appendDecimalSuffix(out, e, format)
+	return qAppendDecimalSuffix(out, e, format)
 }
 
-func appendDecimalSuffix(out []byte, exp int32, format Format) []byte {
+func qAppendDecimalSuffix(out []byte, exp int32, format Format) []byte {
 	if format == DecimalSI {
 		switch exp {
 		case -9:
@@ -856,7 +856,7 @@ func (q *Quantity) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("%w: malformed JSON string %s", ErrInvalidQuantity, s)
 		}
 		s = u
-	} else if len(s) == 0 || !(isDigit(s[0]) || s[0] == '-') {
+	} else if len(s) == 0 || !(qIsDigit(s[0]) || s[0] == '-') {
 		return fmt.Errorf("%w: want a JSON string or number, got %s", ErrInvalidQuantity, s)
 	}
 	p, err := ParseQuantity(strings.TrimSpace(s))
