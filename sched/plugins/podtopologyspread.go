@@ -1,0 +1,289 @@
+package plugins
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/fleetkit/orchestrator/api"
+	fw "github.com/fleetkit/orchestrator/sched/framework"
+)
+
+// Reasons of PodTopologySpread.
+const (
+	ReasonSpreadMissingLabel = "node(s) didn't match pod topology spread constraints (missing required label)"
+	ReasonSpreadSkew         = "node(s) didn't match pod topology spread constraints"
+)
+
+// PodTopologySpread enforces the pod's topologySpreadConstraints as
+// Kubernetes does. DoNotSchedule constraints filter: placing the pod in a
+// domain must not make (matching pods in that domain + 1 if the pod itself
+// matches - the global minimum over eligible domains) exceed maxSkew.
+// Eligible nodes pass the pod's nodeSelector and required node affinity
+// and carry every constraint's topology key; minDomains makes the minimum
+// 0 while there are fewer domains. ScheduleAnyway constraints score: the
+// fewer matching pods in the node's domain the better, weighted by
+// log(domains+2), reverse-normalised. Cluster-level default constraints
+// are not applied.
+type PodTopologySpread struct {
+	missing, skew, skip *fw.Status
+	filterKey           fw.StateKey[*spreadState]
+	scoreKey            fw.StateKey[*spreadScoreState]
+}
+
+var (
+	_ fw.PreFilterPlugin = (*PodTopologySpread)(nil)
+	_ fw.FilterPlugin    = (*PodTopologySpread)(nil)
+	_ fw.PreScorePlugin  = (*PodTopologySpread)(nil)
+	_ fw.ScorePlugin     = (*PodTopologySpread)(nil)
+	_ fw.ScoreNormalizer = (*PodTopologySpread)(nil)
+)
+
+// NewPodTopologySpread is the plugin's Factory.
+func NewPodTopologySpread(any, fw.Handle) (fw.Plugin, error) {
+	return &PodTopologySpread{
+		missing:   fw.NewStatus(fw.UnschedulableAndUnresolvable, ReasonSpreadMissingLabel),
+		skew:      fw.NewStatus(fw.Unschedulable, ReasonSpreadSkew),
+		skip:      fw.NewStatus(fw.Skip),
+		filterKey: fw.NewStateKey[*spreadState]("PodTopologySpread/filter"),
+		scoreKey:  fw.NewStateKey[*spreadScoreState]("PodTopologySpread/score"),
+	}, nil
+}
+
+func (*PodTopologySpread) Name() string { return NamePodTopologySpread }
+
+func (*PodTopologySpread) EventsToRegister() fw.ClusterEvent {
+	return fw.NodeAdd | fw.NodeUpdate | fw.NodeDelete | fw.AssignedPodAdd | fw.AssignedPodUpdate | fw.AssignedPodDelete
+}
+
+type spreadConstraint struct {
+	maxSkew    int32
+	key        string
+	selector   api.Selector
+	minDomains int32
+	selfMatch  int32
+}
+
+type spreadState struct {
+	cons   []spreadConstraint
+	counts []map[string]int32 // per constraint: domain value -> matching pods
+	min    []int32
+}
+
+func compileConstraints(pod *api.Pod, hard bool) ([]spreadConstraint, error) {
+	var out []spreadConstraint
+	for _, c := range pod.Spec.TopologySpreadConstraints {
+		if (c.WhenUnsatisfiable == api.DoNotSchedule) != hard {
+			continue
+		}
+		sel, err := api.LabelSelectorAsSelector(c.LabelSelector)
+		if err != nil {
+			return nil, fmt.Errorf("plugins: %s: %w", NamePodTopologySpread, err)
+		}
+		sc := spreadConstraint{maxSkew: c.MaxSkew, key: c.TopologyKey, selector: sel, minDomains: 1}
+		if c.MinDomains != nil {
+			sc.minDomains = *c.MinDomains
+		}
+		if sel.Matches(pod.Labels) {
+			sc.selfMatch = 1
+		}
+		out = append(out, sc)
+	}
+	return out, nil
+}
+
+func hasAllKeys(labels map[string]string, cons []spreadConstraint) bool {
+	for i := range cons {
+		if _, ok := labels[cons[i].key]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// countMatching counts pods on node in ns that sel selects and that are not
+// terminating.
+func countMatching(node *fw.NodeInfo, ns string, sel api.Selector) int32 {
+	var n int32
+	for _, p := range node.Pods {
+		if p.Pod.Namespace == ns && p.Pod.DeletionTimestamp == nil && sel.Matches(p.Pod.Labels) {
+			n++
+		}
+	}
+	return n
+}
+
+func (p *PodTopologySpread) PreFilter(_ context.Context, cs *fw.CycleState, pod *fw.PodInfo) *fw.Status {
+	if len(pod.Pod.Spec.TopologySpreadConstraints) == 0 {
+		return p.skip
+	}
+	cons, err := compileConstraints(pod.Pod, true)
+	if err != nil {
+		return fw.NewStatus(fw.UnschedulableAndUnresolvable, err.Error())
+	}
+	if len(cons) == 0 {
+		return p.skip
+	}
+	st := &spreadState{cons: cons, counts: make([]map[string]int32, len(cons)), min: make([]int32, len(cons))}
+	for i := range cons {
+		st.counts[i] = map[string]int32{}
+	}
+	aff := NewRequiredNodeAffinity(pod.Pod)
+	for _, n := range cs.Nodes().List() {
+		labels := nodeLabels(n)
+		if !hasAllKeys(labels, cons) || !aff.Match(n.Node()) {
+			continue
+		}
+		for i := range cons {
+			st.counts[i][labels[cons[i].key]] += countMatching(n, pod.Pod.Namespace, cons[i].selector)
+		}
+	}
+	for i := range cons {
+		min := int32(math.MaxInt32)
+		for _, c := range st.counts[i] {
+			if c < min {
+				min = c
+			}
+		}
+		if len(st.counts[i]) < int(cons[i].minDomains) || min == math.MaxInt32 {
+			min = 0
+		}
+		st.min[i] = min
+	}
+	fw.Write(cs, p.filterKey, st)
+	return nil
+}
+
+func (p *PodTopologySpread) Filter(_ context.Context, cs *fw.CycleState, _ *fw.PodInfo, node *fw.NodeInfo) *fw.Status {
+	st, ok := fw.Read(cs, p.filterKey)
+	if !ok {
+		return nil
+	}
+	labels := nodeLabels(node)
+	for i := range st.cons {
+		c := &st.cons[i]
+		v, ok := labels[c.key]
+		if !ok {
+			return p.missing
+		}
+		if st.counts[i][v]+c.selfMatch-st.min[i] > c.maxSkew {
+			return p.skew
+		}
+	}
+	return nil
+}
+
+type spreadScoreState struct {
+	cons    []spreadConstraint
+	ignored map[string]bool
+	counts  []map[string]int32 // nil for hostname constraints (counted per node)
+	weights []float64
+	ns      string
+}
+
+func (p *PodTopologySpread) PreScore(_ context.Context, cs *fw.CycleState, pod *fw.PodInfo, feasible []*fw.NodeInfo) *fw.Status {
+	if len(pod.Pod.Spec.TopologySpreadConstraints) == 0 {
+		return p.skip
+	}
+	cons, err := compileConstraints(pod.Pod, false)
+	if err != nil {
+		return fw.AsStatus(err)
+	}
+	if len(cons) == 0 {
+		return p.skip
+	}
+	st := &spreadScoreState{cons: cons, ignored: map[string]bool{}, counts: make([]map[string]int32, len(cons)), weights: make([]float64, len(cons)), ns: pod.Pod.Namespace}
+	for i := range cons {
+		if cons[i].key != api.LabelHostname {
+			st.counts[i] = map[string]int32{}
+		}
+	}
+	for _, n := range feasible {
+		labels := nodeLabels(n)
+		if !hasAllKeys(labels, cons) {
+			st.ignored[n.Name()] = true
+			continue
+		}
+		for i := range cons {
+			if st.counts[i] != nil {
+				st.counts[i][labels[cons[i].key]] += 0
+			}
+		}
+	}
+	for i := range cons {
+		size := len(feasible) - len(st.ignored)
+		if st.counts[i] != nil {
+			size = len(st.counts[i])
+		}
+		st.weights[i] = math.Log(float64(size + 2))
+	}
+	aff := NewRequiredNodeAffinity(pod.Pod)
+	for _, n := range cs.Nodes().List() {
+		labels := nodeLabels(n)
+		if !hasAllKeys(labels, cons) || !aff.Match(n.Node()) {
+			continue
+		}
+		for i := range cons {
+			if st.counts[i] == nil {
+				continue
+			}
+			v := labels[cons[i].key]
+			if _, ok := st.counts[i][v]; ok {
+				st.counts[i][v] += countMatching(n, pod.Pod.Namespace, cons[i].selector)
+			}
+		}
+	}
+	fw.Write(cs, p.scoreKey, st)
+	return nil
+}
+
+func (p *PodTopologySpread) Score(_ context.Context, cs *fw.CycleState, _ *fw.PodInfo, node *fw.NodeInfo) (int64, *fw.Status) {
+	st, ok := fw.Read(cs, p.scoreKey)
+	if !ok || st.ignored[node.Name()] {
+		return 0, nil
+	}
+	labels := nodeLabels(node)
+	var score float64
+	for i := range st.cons {
+		c := &st.cons[i]
+		var cnt int32
+		if st.counts[i] == nil {
+			cnt = countMatching(node, st.ns, c.selector)
+		} else {
+			cnt = st.counts[i][labels[c.key]]
+		}
+		score += float64(cnt)*st.weights[i] + float64(c.maxSkew-1)
+	}
+	return int64(math.Round(score)), nil
+}
+
+func (p *PodTopologySpread) NormalizeScore(_ context.Context, cs *fw.CycleState, _ *fw.PodInfo, scores []fw.NodeScore) *fw.Status {
+	st, ok := fw.Read(cs, p.scoreKey)
+	if !ok {
+		return nil
+	}
+	var min, max int64 = math.MaxInt64, math.MinInt64
+	for _, s := range scores {
+		if st.ignored[s.Name] {
+			continue
+		}
+		if s.Score < min {
+			min = s.Score
+		}
+		if s.Score > max {
+			max = s.Score
+		}
+	}
+	for i := range scores {
+		if st.ignored[scores[i].Name] {
+			scores[i].Score = 0
+			continue
+		}
+		if max == 0 {
+			scores[i].Score = fw.MaxNodeScore
+			continue
+		}
+		scores[i].Score = fw.MaxNodeScore * (max + min - scores[i].Score) / max
+	}
+	return nil
+}
