@@ -27,6 +27,7 @@ import (
 	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
+	"go.uber.org/zap"
 
 	"github.com/fleetkit/orchestrator/internal/testenv"
 )
@@ -156,6 +157,7 @@ func (s *Server) startEmbedded() error {
 	cfg.ElectionMs = 100
 	cfg.UnsafeNoFsync = true
 	cfg.LogLevel = "error"
+	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop()) // keep test output readable
 	cfg.WatchProgressNotifyInterval = s.opts.ProgressNotifyInterval
 	cu, _ := url.Parse(s.clientURL)
 	pu, _ := url.Parse(s.peerURL)

@@ -1,0 +1,95 @@
+package etcdstore_test
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fleetkit/orchestrator/api"
+	"github.com/fleetkit/orchestrator/internal/etcdtest"
+	"github.com/fleetkit/orchestrator/store"
+	"github.com/fleetkit/orchestrator/store/etcdstore"
+)
+
+// newStore starts an embedded etcd for one test and returns a store on it.
+func newStore(t testing.TB) (*etcdstore.Store, *etcdtest.Server) {
+	t.Helper()
+	srv := etcdtest.StartEmbedded(t, etcdtest.Options{})
+	return storeOn(t, srv, etcdstore.Config{}), srv
+}
+
+func storeOn(t testing.TB, srv *etcdtest.Server, cfg etcdstore.Config) *etcdstore.Store {
+	t.Helper()
+	cfg.Endpoints = srv.Endpoints
+	if cfg.ProgressInterval == 0 {
+		cfg.ProgressInterval = 100 * time.Millisecond
+	}
+	s, err := etcdstore.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func ctxT(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func pod(ns, name string, labels map[string]string) *api.Pod {
+	return &api.Pod{
+		ObjectMeta: api.ObjectMeta{Namespace: ns, Name: name, Labels: labels},
+		Spec:       api.PodSpec{Containers: []api.Container{{Name: "c", Image: "busybox"}}},
+	}
+}
+
+// eqSelector is a minimal equality selector for tests (the api parser is
+// another package's concern).
+type eqSelector map[string]string
+
+func (s eqSelector) Matches(l map[string]string) bool {
+	for k, v := range s {
+		if l[k] != v {
+			return false
+		}
+	}
+	return true
+}
+func (s eqSelector) Empty() bool { return len(s) == 0 }
+func (s eqSelector) String() string {
+	var parts []string
+	for k, v := range s {
+		parts = append(parts, k+"="+v)
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ",")
+}
+
+// next reads one event or fails after a generous bound (a hang guard,
+// not a timing assertion).
+func next(t testing.TB, w store.Watch) store.Event {
+	t.Helper()
+	select {
+	case e, ok := <-w.Events():
+		if !ok {
+			t.Fatalf("watch closed: %v", w.Err())
+		}
+		return e
+	case <-time.After(20 * time.Second):
+		t.Fatal("no event within 20s")
+	}
+	return store.Event{}
+}
+
+func nextChange(t testing.TB, w store.Watch) store.Event {
+	t.Helper()
+	for {
+		if e := next(t, w); e.Type != store.Bookmark {
+			return e
+		}
+	}
+}

@@ -1,0 +1,244 @@
+package etcdstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/fleetkit/orchestrator/api"
+	"github.com/fleetkit/orchestrator/store"
+)
+
+// watchBuffer is the capacity of a watch's event channel. A consumer
+// slower than that only slows its own etcd stream (the server buffers
+// and, at worst, resyncs the watcher), never writers.
+const watchBuffer = 256
+
+// Watch implements store.Store.
+func (s *Store) Watch(ctx context.Context, kind api.Kind, opts ...store.WatchOption) (store.Watch, error) {
+	ki, err := lookup(kind)
+	if err != nil {
+		return nil, err
+	}
+	wo := store.NewWatchOptions(opts...)
+	prefix := s.kindPrefix(kind)
+	if wo.Namespace != "" {
+		if err := validLabel(wo.Namespace); err != nil {
+			return nil, fmt.Errorf("etcdstore: watch %s: namespace: %w", kind, err)
+		}
+		prefix = s.nsPrefix(kind, wo.Namespace)
+	}
+	if wo.Revision < 0 {
+		return nil, fmt.Errorf("etcdstore: watch %s: negative revision: %w", kind, store.ErrInvalid)
+	}
+	// Resolve the start synchronously: revision 0 becomes the current
+	// revision (so a write made after Watch returns is always seen), and
+	// a compacted revision fails here rather than on the channel.
+	rctx, cancel := s.reqCtx(ctx)
+	rev := wo.Revision
+	if rev == 0 {
+		rev, err = s.Revision(rctx)
+	} else {
+		_, err = s.client.Get(rctx, prefix, clientv3.WithRev(rev), clientv3.WithCountOnly())
+		if err != nil && errors.Is(classify("", err), store.ErrInvalid) {
+			err = nil // a future revision: etcd waits for it
+		}
+	}
+	cancel()
+	if err != nil {
+		return nil, classify(fmt.Sprintf("watch %s from %d", kind, wo.Revision), err)
+	}
+
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("etcdstore: watch %s: store closed: %w", kind, store.ErrUnavailable)
+	}
+	// A watch that needs a leader is cancelled by a member that loses
+	// its cluster, instead of hanging silently.
+	wctx, wcancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+	w := &watch{
+		s:      s,
+		kind:   ki.Kind,
+		opts:   wo,
+		parent: ctx,
+		ctx:    wctx,
+		cancel: wcancel,
+		events: make(chan store.Event, watchBuffer),
+	}
+	s.cancels[w] = wcancel
+	s.watches.Add(1)
+	s.mu.Unlock()
+
+	wopts := []clientv3.OpOption{clientv3.WithPrefix(), clientv3.WithRev(rev + 1), clientv3.WithPrevKV()}
+	if wo.ProgressNotify {
+		wopts = append(wopts, clientv3.WithProgressNotify())
+	}
+	wch := s.client.Watch(wctx, prefix, wopts...)
+	go w.run(wch)
+	return w, nil
+}
+
+type watch struct {
+	s      *Store
+	kind   api.Kind
+	opts   store.WatchOptions
+	parent context.Context
+	ctx    context.Context
+	cancel context.CancelFunc
+	events chan store.Event
+
+	stopped atomic.Bool
+	mu      sync.Mutex
+	err     error
+}
+
+func (w *watch) Events() <-chan store.Event { return w.events }
+
+func (w *watch) Err() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
+func (w *watch) Stop() {
+	w.stopped.Store(true)
+	w.cancel()
+}
+
+func (w *watch) run(wch clientv3.WatchChan) {
+	defer w.s.watches.Done()
+	defer func() {
+		w.s.mu.Lock()
+		delete(w.s.cancels, w)
+		w.s.mu.Unlock()
+		w.cancel() // the client closes wch once its context ends
+	}()
+	err := w.loop(wch)
+	if w.stopped.Load() {
+		err = nil
+	} else if err == nil {
+		err = w.parent.Err()
+	}
+	w.mu.Lock()
+	w.err = err
+	w.mu.Unlock()
+	close(w.events)
+}
+
+func (w *watch) loop(wch clientv3.WatchChan) error {
+	var tick <-chan time.Time
+	if w.opts.ProgressNotify && w.s.cfg.ProgressInterval > 0 {
+		t := time.NewTicker(w.s.cfg.ProgressInterval)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-w.ctx.Done():
+			return w.closedErr()
+		case <-tick:
+			// Ask for a progress notification; etcd sends it once
+			// every watcher on the stream has caught up.
+			_ = w.s.client.RequestProgress(w.ctx)
+		case resp, ok := <-wch:
+			if !ok {
+				return w.closedErr()
+			}
+			if err := resp.Err(); err != nil {
+				return watchErr(w.kind, err)
+			}
+			if resp.IsProgressNotify() {
+				if w.opts.ProgressNotify {
+					if !w.send(store.Event{Type: store.Bookmark, Revision: resp.Header.Revision}) {
+						return w.closedErr()
+					}
+				}
+				continue
+			}
+			for _, ev := range resp.Events {
+				e, ok := w.convert(ev)
+				if !ok {
+					continue
+				}
+				if !w.send(e) {
+					return w.closedErr()
+				}
+			}
+		}
+	}
+}
+
+func (w *watch) closedErr() error {
+	if w.ctx.Err() != nil {
+		return nil // Stop or the caller's context: run decides
+	}
+	// The client closed the channel without an error response: the
+	// client itself was closed.
+	return fmt.Errorf("etcdstore: watch %s: client closed: %w", w.kind, store.ErrUnavailable)
+}
+
+func watchErr(kind api.Kind, err error) error {
+	if strings.Contains(err.Error(), "no leader") {
+		return fmt.Errorf("etcdstore: watch %s: %w: %w", kind, store.ErrUnavailable, err)
+	}
+	return classify(fmt.Sprintf("watch %s", kind), err)
+}
+
+func (w *watch) send(e store.Event) bool {
+	select {
+	case w.events <- e:
+		return true
+	case <-w.ctx.Done():
+		return false
+	}
+}
+
+func (w *watch) matches(o api.Object) bool {
+	return w.opts.Selector == nil || w.opts.Selector.Matches(o.Meta().Labels)
+}
+
+// convert turns an etcd event into a store event, applying the selector:
+// an object that stops matching is Deleted, one that starts matching is
+// Added. ok is false when the change is invisible to this watch.
+func (w *watch) convert(ev *clientv3.Event) (store.Event, bool) {
+	rev := ev.Kv.ModRevision
+	var prev api.Object
+	if ev.PrevKv != nil {
+		p, err := decode(w.kind, ev.PrevKv)
+		if err != nil {
+			w.s.log.Warn("etcdstore: skipping undecodable previous value", "err", err)
+		} else {
+			prev = p
+		}
+	}
+	if ev.Type == clientv3.EventTypeDelete {
+		if prev == nil || !w.matches(prev) {
+			return store.Event{}, false
+		}
+		prev.Meta().ResourceVersion = rev
+		return store.Event{Type: store.Deleted, Object: prev, Revision: rev}, true
+	}
+	obj, err := decode(w.kind, ev.Kv)
+	if err != nil {
+		w.s.log.Warn("etcdstore: skipping undecodable value", "err", err)
+		return store.Event{}, false
+	}
+	now := w.matches(obj)
+	was := !ev.IsCreate() && prev != nil && w.matches(prev)
+	switch {
+	case now && was:
+		return store.Event{Type: store.Modified, Object: obj, Revision: rev}, true
+	case now:
+		return store.Event{Type: store.Added, Object: obj, Revision: rev}, true
+	case was:
+		return store.Event{Type: store.Deleted, Object: obj, Revision: rev}, true
+	}
+	return store.Event{}, false
+}
