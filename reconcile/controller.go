@@ -187,6 +187,22 @@ func Watch[T api.Object](c *Controller, inf Informer[T], m Mapper) {
 	})
 }
 
+// WatchHandler registers h on inf and has Start run inf, for watches
+// that need more than a Mapper (a controller that tracks expectations on
+// adds and deletes). h enqueues through c.Queue().
+func WatchHandler[T api.Object](c *Controller, inf Informer[T], h informer.Handler[T]) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	found := false
+	for _, x := range c.sources {
+		found = found || x == source(inf)
+	}
+	if !found {
+		c.sources = append(c.sources, inf)
+	}
+	inf.AddHandler(h)
+}
+
 type source interface {
 	Run(ctx context.Context) error
 	WaitForSync(ctx context.Context) error

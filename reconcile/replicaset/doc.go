@@ -1,0 +1,25 @@
+// Package replicaset is the ReplicaSet controller: it keeps
+// spec.replicas active pods that match a ReplicaSet's selector.
+//
+// Guarantees:
+//   - Adoption and release: a pod without a controller that matches the
+//     selector is adopted (a controller owner reference is added, by
+//     compare-and-swap); an owned pod that stops matching is released.
+//     Pods controlled by another owner are never touched.
+//   - Expectations: after creating or deleting pods, the controller waits
+//     until its informer has seen those changes before it counts pods
+//     again, so informer lag never causes double creation or double
+//     deletion. Expectations expire after ExpectationsTTL (a lost watch
+//     event cannot wedge a ReplicaSet).
+//   - Slow start: creations go in batches of 1, 2, 4, ... and stop at the
+//     first failure, so a pod that cannot be created (quota, a bad
+//     template) costs one failed write per back-off, not replicas of them.
+//   - Scale-down order: unscheduled, then pending, then not ready, then
+//     ready pods; among equals, lower controller.kubernetes.io/pod-deletion-cost
+//     first, then the newest first.
+//   - Status: replicas, fullyLabeledReplicas, readyReplicas,
+//     availableReplicas (ready for minReadySeconds, read from the injected
+//     clock) and observedGeneration, written only when they change.
+//   - Objects from informers are never modified; writes go through the
+//     store with compare-and-swap.
+package replicaset
