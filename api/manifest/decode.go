@@ -1,0 +1,590 @@
+package manifest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/fleetkit/orchestrator/api"
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// DecodeOptions tunes decoding. The zero value decodes, defaults and
+// validates with the default bounds. DecodeOptions is a value: it is safe
+// for concurrent use.
+type DecodeOptions struct {
+	// SkipDefaults leaves the objects as written instead of running
+	// api.Default on each.
+	SkipDefaults bool
+	// SkipValidation does not run api.Validate; decoding problems
+	// (unknown fields, wrong types, unknown kinds) are still errors.
+	SkipValidation bool
+	// MaxBytes bounds the input size. Defaults to 32 MiB.
+	MaxBytes int64
+	// MaxNodes bounds the YAML nodes visited per document, an alias
+	// counting again at every use, so that alias expansion ("billion
+	// laughs") cannot make decoding slow. Defaults to 1,000,000.
+	MaxNodes int
+	// MaxErrors bounds the problems reported per document. Defaults
+	// to 100.
+	MaxErrors int
+}
+
+const (
+	defaultMaxBytes  = 32 << 20
+	defaultMaxNodes  = 1_000_000
+	defaultMaxErrors = 100
+	// maxMergeDepth bounds nested YAML merge keys ("<<").
+	maxMergeDepth = 16
+)
+
+// Decode reads every object of a multi-document YAML (or JSON) stream,
+// with the default options: see DecodeOptions.Decode.
+func Decode(r io.Reader) ([]api.Object, error) { return DecodeOptions{}.Decode(r) }
+
+// DecodeBytes is Decode of an in-memory manifest.
+func DecodeBytes(b []byte) ([]api.Object, error) { return DecodeOptions{}.DecodeBytes(b) }
+
+// Decode reads all of r (up to MaxBytes) and decodes it: see DecodeBytes.
+func (o DecodeOptions) Decode(r io.Reader) ([]api.Object, error) {
+	limit := o.maxBytes()
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("manifest: read: %w", err)
+	}
+	return o.DecodeBytes(b)
+}
+
+// DecodeBytes decodes every document of b, in order, into typed objects.
+//
+// The input is YAML (documents separated by "---"; comments, anchors,
+// aliases, merge keys and a leading %YAML directive allowed; empty
+// documents skipped) or JSON (one or more objects). Each document's
+// apiVersion and kind choose the type through api.LookupKind; its fields
+// are matched strictly against the type's json names, so an unknown
+// field, a duplicate key, a value of the wrong type, a malformed quantity
+// or an unknown kind is an error naming the document, the line and the
+// field path. Then, unless the options say otherwise, api.Default and
+// api.Validate run on each object and their problems are reported the
+// same way.
+//
+// On any problem DecodeBytes returns no objects and an Errors listing
+// every problem found (decoding stops at a syntax error, which makes the
+// rest of the stream unreadable). It never panics, and its work is
+// bounded by the options whatever the input.
+func (o DecodeOptions) DecodeBytes(b []byte) ([]api.Object, error) {
+	if int64(len(b)) > o.maxBytes() {
+		return nil, Errors{{Document: 1, Reason: fmt.Sprintf("input exceeds %d bytes", o.maxBytes()), Err: ErrTooLarge}}
+	}
+	docs, errs := splitDocuments(b)
+	d := &decoder{opts: o, structs: make(map[reflect.Type]*structInfo)}
+	var objs []api.Object
+	for _, doc := range docs {
+		obj, derrs := d.document(doc)
+		errs = append(errs, derrs...)
+		if obj != nil {
+			objs = append(objs, obj)
+		}
+	}
+	if len(errs) > 0 {
+		sortErrors(errs)
+		return nil, errs
+	}
+	return objs, nil
+}
+
+func (o DecodeOptions) maxBytes() int64 {
+	if o.MaxBytes > 0 {
+		return o.MaxBytes
+	}
+	return defaultMaxBytes
+}
+
+func (o DecodeOptions) maxNodes() int {
+	if o.MaxNodes > 0 {
+		return o.MaxNodes
+	}
+	return defaultMaxNodes
+}
+
+func (o DecodeOptions) maxErrors() int {
+	if o.MaxErrors > 0 {
+		return o.MaxErrors
+	}
+	return defaultMaxErrors
+}
+
+// rawDoc is one parsed document of the stream.
+type rawDoc struct {
+	index int
+	root  *yaml.Node // the document's content; nil when empty
+	line  int
+}
+
+// splitDocuments parses the stream into documents. A syntax error ends
+// the stream: it is returned as the error of the document it is in.
+func splitDocuments(b []byte) (docs []rawDoc, errs Errors) {
+	if isJSON(b) {
+		return splitJSON(b)
+	}
+	b = rewriteYAMLDirective(b)
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	for i := 1; ; i++ {
+		var n yaml.Node
+		err := safeDecode(dec, &n)
+		if errors.Is(err, io.EOF) {
+			return docs, errs
+		}
+		if err != nil {
+			return docs, append(errs, syntaxError(i, 0, err))
+		}
+		doc := rawDoc{index: i, line: n.Line}
+		if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+			doc.root = n.Content[0]
+		}
+		docs = append(docs, doc)
+	}
+}
+
+// safeDecode converts a panic of the YAML library into an error, so that
+// a bug there cannot crash a program that reads untrusted manifests.
+func safeDecode(dec *yaml.Decoder, n *yaml.Node) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("yaml parser failed: %v", r)
+		}
+	}()
+	return dec.Decode(n)
+}
+
+func syntaxError(doc, line int, err error) *Error {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	if line == 0 {
+		// The YAML library reports "line N: ..."; lift N into Line.
+		if rest, ok := strings.CutPrefix(msg, "line "); ok {
+			if num, tail, ok := strings.Cut(rest, ":"); ok {
+				if n, err := strconv.Atoi(num); err == nil {
+					line, msg = n, strings.TrimSpace(tail)
+				}
+			}
+		}
+	}
+	return &Error{Document: doc, Line: line, Reason: "syntax error: " + msg, Err: ErrSyntax}
+}
+
+// rewriteYAMLDirective lets a stream start with "%YAML 1.2": the parser
+// knows only 1.1, and the documents this package reads mean the same in
+// both. The rewrite keeps every byte offset.
+func rewriteYAMLDirective(b []byte) []byte {
+	rest := b
+	for len(rest) > 0 {
+		line := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = nil
+		}
+		t := bytes.TrimSpace(line)
+		switch {
+		case len(t) == 0 || t[0] == '#':
+			continue
+		case bytes.HasPrefix(t, []byte("%YAML 1.2")):
+			out := bytes.Clone(b)
+			off := len(b) - len(rest) - len(line) + bytes.Index(line, []byte("%YAML 1.2"))
+			copy(out[off:], "%YAML 1.1")
+			return out
+		case t[0] == '%':
+			continue
+		}
+		return b
+	}
+	return b
+}
+
+func isJSON(b []byte) bool {
+	t := bytes.TrimLeft(b, " \t\r\n")
+	return len(t) > 0 && (t[0] == '{' || t[0] == '[')
+}
+
+// splitJSON reads a stream of JSON values; each is parsed by the YAML
+// parser (JSON is YAML) for the node tree, with lines counted in the
+// whole input.
+func splitJSON(b []byte) (docs []rawDoc, errs Errors) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	for i := 1; ; i++ {
+		start := dec.InputOffset()
+		var raw json.RawMessage
+		err := dec.Decode(&raw)
+		if errors.Is(err, io.EOF) {
+			return docs, errs
+		}
+		lineBase := bytes.Count(b[:start], []byte("\n"))
+		if err != nil {
+			line := 0
+			var se *json.SyntaxError
+			if errors.As(err, &se) && se.Offset <= int64(len(b)) {
+				line = bytes.Count(b[:se.Offset], []byte("\n")) + 1
+			}
+			return docs, append(errs, &Error{Document: i, Line: line, Reason: "syntax error: " + err.Error(), Err: ErrSyntax})
+		}
+		// Skip the whitespace before the value so lines stay exact.
+		lead := dec.InputOffset() - int64(len(raw)) - start
+		if lead > 0 {
+			lineBase += bytes.Count(b[start:start+lead], []byte("\n"))
+		}
+		var n yaml.Node
+		if err := safeUnmarshal(unescapeJSONSlash(raw), &n); err != nil {
+			return docs, append(errs, syntaxError(i, lineBase+1, err))
+		}
+		doc := rawDoc{index: i, line: lineBase + 1}
+		if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+			doc.root = n.Content[0]
+			shiftLines(doc.root, lineBase)
+		}
+		docs = append(docs, doc)
+	}
+}
+
+func safeUnmarshal(b []byte, n *yaml.Node) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("yaml parser failed: %v", r)
+		}
+	}()
+	return yaml.Unmarshal(b, n)
+}
+
+// shiftLines adds base to the line of every node. JSON has no aliases,
+// so the tree is a tree.
+func shiftLines(n *yaml.Node, base int) {
+	n.Line += base
+	for _, c := range n.Content {
+		shiftLines(c, base)
+	}
+}
+
+// unescapeJSONSlash rewrites the JSON escape "\/", which YAML lacks, to
+// "/". It is only called on a value the JSON decoder accepted.
+func unescapeJSONSlash(b []byte) []byte {
+	if !bytes.Contains(b, []byte(`\/`)) {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	inString := false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case !inString:
+			inString = c == '"'
+		case c == '\\' && i+1 < len(b):
+			if b[i+1] == '/' {
+				out = append(out, '/')
+				i++
+				continue
+			}
+			out = append(out, c, b[i+1])
+			i++
+			continue
+		case c == '"':
+			inString = false
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// decoder holds the state of one DecodeBytes call.
+type decoder struct {
+	opts    DecodeOptions
+	structs map[reflect.Type]*structInfo
+
+	// Per document.
+	doc    int
+	budget int
+	errs   Errors
+	full   bool
+}
+
+func (d *decoder) fail(n *yaml.Node, path string, cat error, format string, args ...any) {
+	if d.full {
+		return
+	}
+	line := 0
+	if n != nil {
+		line = n.Line
+	}
+	if len(d.errs) >= d.opts.maxErrors() {
+		d.full = true
+		d.errs = append(d.errs, &Error{Document: d.doc, Line: line, Reason: fmt.Sprintf("more than %d problems; giving up on this document", d.opts.maxErrors()), Err: ErrTooLarge})
+		return
+	}
+	d.errs = append(d.errs, &Error{Document: d.doc, Line: line, Path: path, Reason: fmt.Sprintf(format, args...), Err: cat})
+}
+
+// spend takes one node from the budget; false means the document is
+// over budget (reported once) and the walk must stop.
+func (d *decoder) spend(n *yaml.Node) bool {
+	if d.budget <= 0 {
+		return false
+	}
+	d.budget--
+	if d.budget == 0 {
+		d.fail(n, "", ErrTooLarge, "document visits more than %d nodes (alias expansion?)", d.opts.maxNodes())
+		d.full = true
+		return false
+	}
+	return true
+}
+
+// document decodes one document; it returns the object, or nil when the
+// document is empty or has problems.
+func (d *decoder) document(doc rawDoc) (api.Object, Errors) {
+	d.doc, d.budget, d.errs, d.full = doc.index, d.opts.maxNodes(), nil, false
+	root := resolve(doc.root)
+	if root == nil || root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null" {
+		return nil, nil // empty document
+	}
+	if root.Kind != yaml.MappingNode {
+		d.fail(root, "", ErrType, "a document must be a mapping (an object with apiVersion and kind), got %s", describe(root))
+		return nil, d.errs
+	}
+	pairs := d.pairs(root, "", 0)
+	var kindNode, versionNode *yaml.Node
+	for _, p := range pairs {
+		switch p.key {
+		case "kind":
+			kindNode = p.val
+		case "apiVersion":
+			versionNode = p.val
+		}
+	}
+	kind, okKind := scalarString(kindNode)
+	version, okVersion := scalarString(versionNode)
+	switch {
+	case kindNode == nil:
+		d.fail(root, "kind", ErrUnknownKind, "required field is missing")
+	case !okKind:
+		d.fail(kindNode, "kind", ErrType, "want a string, got %s", describe(kindNode))
+	case versionNode == nil:
+		d.fail(root, "apiVersion", ErrUnknownKind, "required field is missing")
+	case !okVersion:
+		d.fail(versionNode, "apiVersion", ErrType, "want a string, got %s", describe(versionNode))
+	}
+	if len(d.errs) > 0 {
+		return nil, d.errs
+	}
+	ki, ok := api.LookupKind(api.Kind(kind))
+	if !ok {
+		d.fail(kindNode, "kind", ErrUnknownKind, "unknown kind %q", kind)
+		return nil, d.errs
+	}
+	if version != ki.APIVersion {
+		d.fail(versionNode, "apiVersion", ErrUnknownKind, "apiVersion %q does not serve kind %s (want %q)", version, kind, ki.APIVersion)
+		return nil, d.errs
+	}
+	obj := ki.New()
+	d.decodeStruct(root, reflect.ValueOf(obj).Elem(), "", true)
+	if !d.opts.SkipDefaults {
+		api.Default(obj)
+	}
+	if !d.opts.SkipValidation && !d.full {
+		d.validationErrors(root, obj)
+	}
+	if len(d.errs) > 0 {
+		return nil, d.errs
+	}
+	return obj, nil
+}
+
+// validationErrors adds the problems api.Validate finds, with the line
+// of the field (or of its nearest ancestor written in the document),
+// except those under a field that failed to decode: they would repeat it.
+func (d *decoder) validationErrors(root *yaml.Node, obj api.Object) {
+	err := api.Validate(obj)
+	if err == nil {
+		return
+	}
+	var fes api.FieldErrors
+	if !errors.As(err, &fes) {
+		d.fail(root, "", err, "%v", err)
+		return
+	}
+	decodeFailed := make([]string, 0, len(d.errs))
+	for _, e := range d.errs {
+		decodeFailed = append(decodeFailed, e.Path)
+	}
+	for _, fe := range fes {
+		if overlaps(fe.Path, decodeFailed) {
+			continue
+		}
+		line := locate(root, fe.Path)
+		reason := strings.TrimPrefix(fe.Error(), fe.Path+": ")
+		d.errs = append(d.errs, &Error{Document: d.doc, Line: line, Path: fe.Path, Reason: reason, Err: fe})
+	}
+}
+
+// overlaps reports whether path is one of paths, inside one, or contains
+// one.
+func overlaps(path string, paths []string) bool {
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		if within(path, p) || within(p, path) {
+			return true
+		}
+	}
+	return false
+}
+
+func within(path, parent string) bool {
+	if !strings.HasPrefix(path, parent) {
+		return false
+	}
+	rest := path[len(parent):]
+	return rest == "" || rest[0] == '.' || rest[0] == '['
+}
+
+// pair is one key and value of a mapping, after merge keys are applied.
+type pair struct {
+	key     string
+	keyNode *yaml.Node
+	val     *yaml.Node
+}
+
+// pairs returns the entries of mapping n: its own keys (a repeated one
+// is an error), then those merged in with "<<" that it does not set
+// itself, earlier merged mappings winning, as YAML 1.1 merge keys mean.
+func (d *decoder) pairs(n *yaml.Node, path string, depth int) []pair {
+	out := make([]pair, 0, len(n.Content)/2)
+	seen := make(map[string]*yaml.Node, len(n.Content)/2)
+	var merges []*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := resolve(n.Content[i]), n.Content[i+1]
+		if k == nil {
+			continue
+		}
+		if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge" {
+			merges = append(merges, v)
+			continue
+		}
+		if k.Kind != yaml.ScalarNode {
+			d.fail(k, path, ErrType, "a key must be a scalar, got %s", describe(k))
+			continue
+		}
+		if first, dup := seen[k.Value]; dup {
+			d.fail(k, joinField(path, k.Value), ErrDuplicateField, "duplicate key (first on line %d)", first.Line)
+			continue
+		}
+		seen[k.Value] = k
+		out = append(out, pair{k.Value, k, v})
+	}
+	if len(merges) == 0 {
+		return out
+	}
+	if depth >= maxMergeDepth {
+		d.fail(n, path, ErrTooLarge, "merge keys nested more than %d deep", maxMergeDepth)
+		return out
+	}
+	var sources []*yaml.Node
+	for _, m := range merges {
+		m = resolve(m)
+		switch {
+		case m == nil:
+		case m.Kind == yaml.MappingNode:
+			sources = append(sources, m)
+		case m.Kind == yaml.SequenceNode:
+			for _, s := range m.Content {
+				if s = resolve(s); s != nil && s.Kind == yaml.MappingNode {
+					sources = append(sources, s)
+				} else {
+					d.fail(s, path, ErrType, "a merge key takes mappings, got %s", describe(s))
+				}
+			}
+		default:
+			d.fail(m, path, ErrType, "a merge key takes a mapping or a list of mappings, got %s", describe(m))
+		}
+	}
+	for _, src := range sources {
+		if !d.spend(src) {
+			return out
+		}
+		for _, p := range d.pairs(src, path, depth+1) {
+			if _, dup := seen[p.key]; dup {
+				continue
+			}
+			seen[p.key] = p.keyNode
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// resolve follows aliases to the node they name.
+func resolve(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode; i++ {
+		if i > 100 {
+			return nil
+		}
+		n = n.Alias
+	}
+	return n
+}
+
+func scalarString(n *yaml.Node) (string, bool) {
+	n = resolve(n)
+	if n == nil || n.Kind != yaml.ScalarNode || n.ShortTag() != "!!str" {
+		return "", false
+	}
+	return n.Value, true
+}
+
+// describe names a node's type for error messages.
+func describe(n *yaml.Node) string {
+	n = resolve(n)
+	if n == nil {
+		return "nothing"
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		switch n.ShortTag() {
+		case "!!str":
+			return "string " + strconv.Quote(truncate(n.Value))
+		case "!!int", "!!float":
+			return "number " + truncate(n.Value)
+		case "!!bool":
+			return "boolean " + n.Value
+		case "!!null":
+			return "null"
+		case "!!timestamp":
+			return "timestamp " + truncate(n.Value)
+		default:
+			return n.ShortTag() + " " + strconv.Quote(truncate(n.Value))
+		}
+	}
+	return "an unsupported node"
+}
+
+func truncate(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "..."
+	}
+	return s
+}
+
+func joinField(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
