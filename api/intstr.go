@@ -43,19 +43,23 @@ func (v IntOrString) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON reads a JSON number (an integer within int32) or string.
+// JSON null leaves v unchanged, as encoding/json does for plain values.
 func (v *IntOrString) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
+	if string(b) == "null" {
+		return nil
+	}
 	if len(b) > 0 && b[0] == '"' {
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
-			return err
+			return fmt.Errorf("api: int or string: %w", err)
 		}
 		*v = FromString(s)
 		return nil
 	}
 	n, err := strconv.ParseInt(string(b), 10, 32)
 	if err != nil {
-		return fmt.Errorf("want an integer within int32 or a string, got %s", b)
+		return fmt.Errorf("api: int or string: want an integer within int32 or a string, got %s", b)
 	}
 	*v = FromInt(int32(n))
 	return nil
@@ -70,11 +74,11 @@ func (v IntOrString) ScaledValue(total int, roundUp bool) (int, error) {
 	}
 	s, ok := strings.CutSuffix(v.StrVal, "%")
 	if !ok {
-		return 0, fmt.Errorf("invalid value %q: want a number or a percentage", v.StrVal)
+		return 0, fmt.Errorf("api: int or string: invalid value %q: want a number or a percentage", v.StrVal)
 	}
 	p, err := strconv.Atoi(s)
 	if err != nil || p < 0 {
-		return 0, fmt.Errorf("invalid value %q: want a number or a percentage", v.StrVal)
+		return 0, fmt.Errorf("api: int or string: invalid value %q: want a number or a percentage", v.StrVal)
 	}
 	x := float64(p) * float64(total) / 100
 	if roundUp {
