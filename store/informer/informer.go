@@ -327,32 +327,33 @@ func (i *Informer[T]) reflect(ctx context.Context) error {
 		return i.sleep(ctx, wait)
 	}
 	for ctx.Err() == nil {
+		var w store.Watch
+		var err error
 		if needList {
-			if err := i.relist(ctx); err != nil {
-				if ctx.Err() != nil {
-					return nil
+			// Watch first, then list: FromRevision(0) means "from now",
+			// so a list at revision 0 (a store never written) could not
+			// be followed without a gap. The watch starts at or before
+			// the list's revision; apply skips what the list already has.
+			w, err = i.st.Watch(ctx, i.kind, i.watchOpts(0)...)
+			if err == nil {
+				if err = i.relist(ctx); err != nil {
+					w.Stop()
+				} else {
+					needList = false
 				}
-				if errors.Is(err, store.ErrInvalid) {
-					return err
-				}
-				if !fail("list", err) {
-					return nil
-				}
-				continue
 			}
-			needList = false
+		} else {
+			w, err = i.st.Watch(ctx, i.kind, i.watchOpts(i.Revision())...)
+			needList = errors.Is(err, store.ErrCompacted)
 		}
-		from := i.Revision()
-		w, err := i.st.Watch(ctx, i.kind, i.watchOpts(from)...)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			if errors.Is(err, store.ErrInvalid) {
-				return fmt.Errorf("informer: watch %s: %w", i.kind, err)
+				return fmt.Errorf("informer: list and watch %s: %w", i.kind, err)
 			}
-			needList = errors.Is(err, store.ErrCompacted)
-			if !fail("watch", err) {
+			if !fail("list and watch", err) {
 				return nil
 			}
 			continue
@@ -368,8 +369,9 @@ func (i *Informer[T]) reflect(ctx context.Context) error {
 		// A watch that ends is resumed from the cache's revision: the
 		// store replays every change since, so nothing is lost and
 		// nothing is repeated. Only when that revision is compacted away
-		// does the informer relist and deliver the difference.
-		needList = errors.Is(err, store.ErrCompacted)
+		// does the informer relist and deliver the difference. Revision 0
+		// cannot be resumed (see above): relist, which costs nothing then.
+		needList = errors.Is(err, store.ErrCompacted) || i.Revision() == 0
 		if !fail("watch ended", err) {
 			return nil
 		}
@@ -378,7 +380,10 @@ func (i *Informer[T]) reflect(ctx context.Context) error {
 }
 
 func (i *Informer[T]) watchOpts(from int64) []store.WatchOption {
-	opts := []store.WatchOption{store.FromRevision(from), store.WithProgressNotify()}
+	opts := []store.WatchOption{store.WithProgressNotify()}
+	if from > 0 {
+		opts = append(opts, store.FromRevision(from))
+	}
 	if i.ns != "" {
 		opts = append(opts, store.WatchInNamespace(i.ns))
 	}
