@@ -216,4 +216,3 @@ func TestNewValidates(t *testing.T) {
 		t.Error("a duplicate controller name on one registry must fail")
 	}
 }
-

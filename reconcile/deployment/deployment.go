@@ -1,0 +1,682 @@
+package deployment
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"maps"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/fleetkit/orchestrator/api"
+	"github.com/fleetkit/orchestrator/reconcile"
+	"github.com/fleetkit/orchestrator/reconcile/internal/podutil"
+	"github.com/fleetkit/orchestrator/store"
+	"github.com/fleetkit/orchestrator/store/informer"
+)
+
+// Annotations of this controller.
+const (
+	// AnnotationDesiredReplicas, on a ReplicaSet, is the Deployment's
+	// replicas when the ReplicaSet was last scaled (proportional scaling).
+	AnnotationDesiredReplicas = "deployment.kubernetes.io/desired-replicas"
+	// AnnotationComplete, on a ReplicaSet, marks a revision whose rollout
+	// completed: the target of automatic rollbacks.
+	AnnotationComplete = "deployment.fleetkit.dev/complete"
+)
+
+// Condition reasons, as Kubernetes.
+const (
+	ReasonNewRSAvailable   = "NewReplicaSetAvailable"
+	ReasonRSUpdated        = "ReplicaSetUpdated"
+	ReasonDeadlineExceeded = "ProgressDeadlineExceeded"
+	ReasonPaused           = "DeploymentPaused"
+	ReasonResumed          = "DeploymentResumed"
+	ReasonMinAvailable     = "MinimumReplicasAvailable"
+	ReasonMinUnavailable   = "MinimumReplicasUnavailable"
+	ReasonAutoRollback     = "AutoRollback"
+)
+
+// Config configures the controller.
+type Config struct {
+	// Store is where Deployments and ReplicaSets are written. Required.
+	Store store.Store
+	// Informers on Store, shared with other controllers. Default to
+	// informers of the controller's own.
+	Deployments *informer.Informer[*api.Deployment]
+	ReplicaSets *informer.Informer[*api.ReplicaSet]
+	Pods        *informer.Informer[*api.Pod]
+	// Workers is how many Deployments are reconciled at once. Defaults to 4.
+	Workers int
+	// Clock, Logger, Registerer, Elector, RateLimit: as reconcile.Config.
+	Clock      reconcile.Clock
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+	Elector    reconcile.Elector
+	RateLimit  reconcile.RateLimit
+}
+
+// Controller is the Deployment controller. Safe for concurrent use.
+type Controller struct {
+	cfg  Config
+	ctrl *reconcile.Controller
+}
+
+var _ reconcile.Reconciler = (*Controller)(nil)
+
+// New returns a controller; Start runs it.
+func New(cfg Config) (*Controller, error) {
+	if cfg.Store == nil {
+		return nil, fmt.Errorf("deployment: no store: %w", store.ErrInvalid)
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 4
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = reconcile.RealClock{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	var err error
+	if cfg.Deployments == nil {
+		if cfg.Deployments, err = informer.New[*api.Deployment](cfg.Store, informer.Config[*api.Deployment]{Logger: cfg.Logger}); err != nil {
+			return nil, fmt.Errorf("deployment: %w", err)
+		}
+	}
+	if cfg.ReplicaSets == nil {
+		if cfg.ReplicaSets, err = informer.New[*api.ReplicaSet](cfg.Store, informer.Config[*api.ReplicaSet]{Logger: cfg.Logger}); err != nil {
+			return nil, fmt.Errorf("deployment: %w", err)
+		}
+	}
+	if cfg.Pods == nil {
+		if cfg.Pods, err = informer.New[*api.Pod](cfg.Store, informer.Config[*api.Pod]{Logger: cfg.Logger}); err != nil {
+			return nil, fmt.Errorf("deployment: %w", err)
+		}
+	}
+	c := &Controller{cfg: cfg}
+	c.ctrl, err = reconcile.New(reconcile.Config{Name: "deployment", Reconciler: c, Workers: cfg.Workers,
+		Clock: cfg.Clock, Logger: cfg.Logger, Registerer: cfg.Registerer, Elector: cfg.Elector, RateLimit: cfg.RateLimit})
+	if err != nil {
+		return nil, err
+	}
+	reconcile.Watch(c.ctrl, cfg.Deployments, reconcile.ForObject())
+	reconcile.Watch(c.ctrl, cfg.ReplicaSets, reconcile.ForController(api.KindDeployment))
+	// Pods are read (to count pods not yet deleted) but changes reach the
+	// Deployment through its ReplicaSets' status.
+	reconcile.WatchHandler(c.ctrl, cfg.Pods, informer.HandlerFuncs[*api.Pod]{})
+	return c, nil
+}
+
+// Start runs the controller until ctx ends; see reconcile.Controller.Start.
+func (c *Controller) Start(ctx context.Context) error { return c.ctrl.Start(ctx) }
+
+// Reconcile drives one Deployment.
+func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	d, ok := c.cfg.Deployments.Get(req.Namespace, req.Name)
+	if !ok || d.DeletionTimestamp != nil {
+		return reconcile.Result{}, nil
+	}
+	d = d.DeepCopy()
+	if d.Spec.Selector == nil {
+		return reconcile.Result{}, reconcile.Terminal(fmt.Errorf("deployment: %s/%s has no selector: %w", d.Namespace, d.Name, store.ErrInvalid))
+	}
+	rss := c.ownedReplicaSets(d)
+	if to, ok := d.Annotations[api.AnnotationRollbackTo]; ok {
+		return reconcile.Result{}, c.rollback(ctx, d, rss, to)
+	}
+	newRS, olds := findNewRS(d, rss)
+	if !d.Spec.Paused && newRS == nil {
+		var err error
+		if newRS, err = c.createNewRS(ctx, d, rss); err != nil {
+			return reconcile.Result{}, err
+		}
+		rss = append(rss, newRS)
+	} else if newRS != nil {
+		if err := c.syncRevision(ctx, d, newRS, rss); err != nil {
+			return reconcile.Result{}, err
+		}
+	}
+	replicas := ptrOr(d.Spec.Replicas, 1)
+	surge, unavail := int32(0), int32(0)
+	if d.Spec.Strategy.Type != api.RecreateDeploymentStrategyType {
+		var ru api.RollingUpdateDeployment
+		if d.Spec.Strategy.RollingUpdate != nil {
+			ru = *d.Spec.Strategy.RollingUpdate
+		}
+		var err error
+		if surge, unavail, err = ResolveFenceposts(ru.MaxSurge, ru.MaxUnavailable, replicas); err != nil {
+			return reconcile.Result{}, reconcile.Terminal(err)
+		}
+	}
+	changed := false
+	var err error
+	switch {
+	case c.isScalingEvent(d, rss, replicas):
+		changed, err = c.scaleProportionally(ctx, d, newRS, olds, replicas, surge)
+	case d.Spec.Paused:
+	case d.Spec.Strategy.Type == api.RecreateDeploymentStrategyType:
+		changed, err = c.recreate(ctx, d, newRS, olds, replicas)
+	default:
+		changed, err = c.rollingUpdate(ctx, d, newRS, olds, replicas, surge, unavail)
+	}
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	if err := c.cleanup(ctx, d, newRS, olds); err != nil {
+		return reconcile.Result{}, err
+	}
+	return c.syncStatus(ctx, d, newRS, c.ownedReplicaSets(d), replicas, unavail, changed)
+}
+
+func (c *Controller) ownedReplicaSets(d *api.Deployment) []*api.ReplicaSet {
+	var out []*api.ReplicaSet
+	for _, rs := range c.cfg.ReplicaSets.ListInNamespace(d.Namespace, nil) {
+		if ref := podutil.ControllerOf(&rs.ObjectMeta); ref != nil && ref.UID == d.UID {
+			out = append(out, rs)
+		}
+	}
+	slices.SortFunc(out, func(a, b *api.ReplicaSet) int { return cmp.Compare(revision(a), revision(b)) })
+	return out
+}
+
+// templateHash is the pod-template-hash of a template (without that label).
+func templateHash(t api.PodTemplateSpec, collisions int32) string {
+	b, _ := json.Marshal(stripHash(t))
+	h := fnv.New32a()
+	h.Write(b)
+	if collisions > 0 {
+		h.Write([]byte(strconv.Itoa(int(collisions))))
+	}
+	return strconv.FormatUint(uint64(h.Sum32()), 36)
+}
+
+func stripHash(t api.PodTemplateSpec) api.PodTemplateSpec {
+	if _, ok := t.Labels[api.LabelPodTemplateHash]; ok {
+		t.Labels = maps.Clone(t.Labels)
+		delete(t.Labels, api.LabelPodTemplateHash)
+	}
+	return t
+}
+
+func equalTemplates(a, b api.PodTemplateSpec) bool {
+	x, _ := json.Marshal(stripHash(a))
+	y, _ := json.Marshal(stripHash(b))
+	return string(x) == string(y)
+}
+
+func findNewRS(d *api.Deployment, rss []*api.ReplicaSet) (newRS *api.ReplicaSet, olds []*api.ReplicaSet) {
+	for _, rs := range rss {
+		if newRS == nil && equalTemplates(rs.Spec.Template, d.Spec.Template) {
+			newRS = rs
+			continue
+		}
+		olds = append(olds, rs)
+	}
+	return newRS, olds
+}
+
+func revision(rs *api.ReplicaSet) int64 {
+	v, _ := strconv.ParseInt(rs.Annotations[api.AnnotationRevision], 10, 64)
+	return v
+}
+
+func maxRevision(rss []*api.ReplicaSet) int64 {
+	var m int64
+	for _, rs := range rss {
+		m = max(m, revision(rs))
+	}
+	return m
+}
+
+func (c *Controller) createNewRS(ctx context.Context, d *api.Deployment, rss []*api.ReplicaSet) (*api.ReplicaSet, error) {
+	coll := ptrOr(d.Status.CollisionCount, 0)
+	hash := templateHash(d.Spec.Template, coll)
+	tmpl := d.DeepCopy().Spec.Template
+	tmpl.Labels = maps.Clone(tmpl.Labels)
+	if tmpl.Labels == nil {
+		tmpl.Labels = map[string]string{}
+	}
+	tmpl.Labels[api.LabelPodTemplateHash] = hash
+	sel := d.DeepCopy().Spec.Selector
+	if sel.MatchLabels == nil {
+		sel.MatchLabels = map[string]string{}
+	}
+	sel.MatchLabels[api.LabelPodTemplateHash] = hash
+	var initial int32
+	if d.Spec.Strategy.Type == api.RecreateDeploymentStrategyType {
+		initial = 0
+	}
+	rs := &api.ReplicaSet{
+		ObjectMeta: api.ObjectMeta{
+			Name: d.Name + "-" + hash, Namespace: d.Namespace, Labels: tmpl.Labels,
+			Annotations: map[string]string{
+				api.AnnotationRevision:    strconv.FormatInt(maxRevision(rss)+1, 10),
+				AnnotationDesiredReplicas: strconv.Itoa(int(ptrOr(d.Spec.Replicas, 1))),
+			},
+			OwnerReferences: []api.OwnerReference{podutil.ControllerRef(d)},
+		},
+		Spec: api.ReplicaSetSpec{Replicas: &initial, MinReadySeconds: d.Spec.MinReadySeconds, Selector: sel, Template: tmpl},
+	}
+	out, err := c.cfg.Store.Create(ctx, rs)
+	if errors.Is(err, store.ErrAlreadyExists) {
+		// A ReplicaSet of that name with another template: a hash
+		// collision. Bump the count so the next sync picks another name.
+		cp := d.DeepCopy()
+		n := coll + 1
+		cp.Status.CollisionCount = &n
+		if _, err := c.cfg.Store.UpdateStatus(ctx, cp); err != nil {
+			return nil, fmt.Errorf("deployment: record hash collision of %s/%s: %w", d.Namespace, d.Name, err)
+		}
+		return nil, fmt.Errorf("deployment: replicaset %s exists with another template: %w", rs.Name, store.ErrAlreadyExists)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("deployment: create replicaset for %s/%s: %w", d.Namespace, d.Name, err)
+	}
+	c.cfg.Logger.Info("created replicaset", "deployment", d.Name, "replicaset", rs.Name, "revision", rs.Annotations[api.AnnotationRevision])
+	return out.(*api.ReplicaSet), nil
+}
+
+// syncRevision makes the new ReplicaSet the highest revision (after a
+// rollback to an old template) and copies it to the Deployment.
+func (c *Controller) syncRevision(ctx context.Context, d *api.Deployment, newRS *api.ReplicaSet, rss []*api.ReplicaSet) error {
+	rev := revision(newRS)
+	if m := maxRevision(rss); rev < m {
+		cp := newRS.DeepCopy()
+		cp.Annotations[api.AnnotationRevision] = strconv.FormatInt(m+1, 10)
+		if _, err := c.cfg.Store.Update(ctx, cp); err != nil {
+			return fmt.Errorf("deployment: bump revision of %s/%s: %w", cp.Namespace, cp.Name, err)
+		}
+		rev = m + 1
+	}
+	if d.Annotations[api.AnnotationRevision] != strconv.FormatInt(rev, 10) {
+		cp := d.DeepCopy()
+		if cp.Annotations == nil {
+			cp.Annotations = map[string]string{}
+		}
+		cp.Annotations[api.AnnotationRevision] = strconv.FormatInt(rev, 10)
+		if _, err := c.cfg.Store.Update(ctx, cp); err != nil {
+			return fmt.Errorf("deployment: record revision of %s/%s: %w", d.Namespace, d.Name, err)
+		}
+	}
+	return nil
+}
+
+// rollback copies the template of the requested revision ("" or "0": the
+// previous one) into the Deployment and clears the request.
+func (c *Controller) rollback(ctx context.Context, d *api.Deployment, rss []*api.ReplicaSet, to string) error {
+	want, _ := strconv.ParseInt(to, 10, 64)
+	cur, _ := findNewRS(d, rss)
+	var target *api.ReplicaSet
+	for _, rs := range slices.Backward(rss) {
+		if want == 0 && (cur == nil || rs.UID != cur.UID) && (cur == nil || revision(rs) < revision(cur)) {
+			target = rs
+			break
+		}
+		if want != 0 && revision(rs) == want {
+			target = rs
+			break
+		}
+	}
+	cp := d.DeepCopy()
+	delete(cp.Annotations, api.AnnotationRollbackTo)
+	if target != nil {
+		cp.Spec.Template = stripHash(target.DeepCopy().Spec.Template)
+		c.cfg.Logger.Info("rolling back", "deployment", d.Name, "to", revision(target))
+	} else {
+		c.cfg.Logger.Warn("rollback target not found", "deployment", d.Name, "revision", to)
+	}
+	if _, err := c.cfg.Store.Update(ctx, cp); err != nil {
+		return fmt.Errorf("deployment: rollback %s/%s: %w", d.Namespace, d.Name, err)
+	}
+	return nil
+}
+
+// podCounts returns, per ReplicaSet UID, the pods the pod informer still
+// holds (including those being deleted) and the available ones.
+func (c *Controller) podCounts(d *api.Deployment, minReady time.Duration) (all, avail map[api.UID]int32) {
+	all, avail = map[api.UID]int32{}, map[api.UID]int32{}
+	now := c.cfg.Clock.Now()
+	for _, p := range c.cfg.Pods.ListInNamespace(d.Namespace, nil) {
+		ref := podutil.ControllerOf(&p.ObjectMeta)
+		if ref == nil || ref.Kind != string(api.KindReplicaSet) || p.Status.Phase == api.PodSucceeded || p.Status.Phase == api.PodFailed {
+			continue
+		}
+		all[ref.UID]++
+		if p.DeletionTimestamp == nil && podutil.IsAvailable(p, minReady, now) {
+			avail[ref.UID]++
+		}
+	}
+	return all, avail
+}
+
+func (c *Controller) rollingUpdate(ctx context.Context, d *api.Deployment, newRS *api.ReplicaSet, olds []*api.ReplicaSet, replicas, surge, unavail int32) (bool, error) {
+	all, avail := c.podCounts(d, time.Duration(d.Spec.MinReadySeconds)*time.Second)
+	rss := append(slices.Clone(olds), newRS)
+	var total, available int32
+	for _, rs := range rss {
+		spec := ptrOr(rs.Spec.Replicas, 0)
+		total += max(spec, all[rs.UID])
+		// Never count more available pods than the spec or the
+		// ReplicaSet's own status allow: both lag in the safe direction.
+		available += min(avail[rs.UID], spec, rs.Status.AvailableReplicas)
+	}
+	newSpec := ptrOr(newRS.Spec.Replicas, 0)
+	if newSpec > replicas {
+		return true, c.scale(ctx, d, newRS, replicas)
+	}
+	if up := NewScaleUp(replicas, surge, total, newSpec); up > 0 {
+		return true, c.scale(ctx, d, newRS, newSpec+up)
+	}
+	// Scale old ReplicaSets down: first their unavailable pods, then
+	// available ones as far as availability allows, oldest first.
+	newUnavailable := newSpec - min(avail[newRS.UID], newRS.Status.AvailableReplicas)
+	budget := total - (replicas - unavail) - newUnavailable
+	changed := false
+	for _, rs := range olds {
+		spec := ptrOr(rs.Spec.Replicas, 0)
+		unhealthy := spec - min(avail[rs.UID], rs.Status.AvailableReplicas, spec)
+		if n := min(unhealthy, budget); n > 0 {
+			if err := c.scale(ctx, d, rs, spec-n); err != nil {
+				return true, err
+			}
+			budget -= n
+			changed = true
+		}
+	}
+	if changed {
+		return true, nil
+	}
+	down := OldScaleDown(replicas, unavail, available)
+	for _, rs := range olds {
+		if down <= 0 {
+			break
+		}
+		spec := ptrOr(rs.Spec.Replicas, 0)
+		n := min(spec, down)
+		if n <= 0 {
+			continue
+		}
+		if err := c.scale(ctx, d, rs, spec-n); err != nil {
+			return true, err
+		}
+		down -= n
+		changed = true
+	}
+	return changed, nil
+}
+
+func (c *Controller) recreate(ctx context.Context, d *api.Deployment, newRS *api.ReplicaSet, olds []*api.ReplicaSet, replicas int32) (bool, error) {
+	changed := false
+	for _, rs := range olds {
+		if ptrOr(rs.Spec.Replicas, 0) > 0 {
+			if err := c.scale(ctx, d, rs, 0); err != nil {
+				return true, err
+			}
+			changed = true
+		}
+	}
+	if changed {
+		return true, nil
+	}
+	all, _ := c.podCounts(d, 0)
+	for _, rs := range olds {
+		if all[rs.UID] > 0 || rs.Status.Replicas > 0 {
+			return false, nil // old pods still running
+		}
+	}
+	if ptrOr(newRS.Spec.Replicas, 0) != replicas {
+		return true, c.scale(ctx, d, newRS, replicas)
+	}
+	return false, nil
+}
+
+// isScalingEvent reports whether replicas changed since the active
+// ReplicaSets were last scaled.
+func (c *Controller) isScalingEvent(d *api.Deployment, rss []*api.ReplicaSet, replicas int32) bool {
+	active := 0
+	for _, rs := range rss {
+		if ptrOr(rs.Spec.Replicas, 0) == 0 {
+			continue
+		}
+		active++
+		if v, ok := rs.Annotations[AnnotationDesiredReplicas]; ok && v != strconv.Itoa(int(replicas)) {
+			return true
+		}
+	}
+	return false
+}
+
+// scaleProportionally spreads a change of replicas over the active
+// ReplicaSets in proportion to their size, the remainder going to the
+// largest (the new one on ties), so a rollout in progress keeps its ratio.
+func (c *Controller) scaleProportionally(ctx context.Context, d *api.Deployment, newRS *api.ReplicaSet, olds []*api.ReplicaSet, replicas, surge int32) (bool, error) {
+	rss := slices.Clone(olds)
+	if newRS != nil {
+		rss = append(rss, newRS)
+	}
+	var cur int32
+	for _, rs := range rss {
+		cur += ptrOr(rs.Spec.Replicas, 0)
+	}
+	allowed := replicas + surge
+	if d.Spec.Paused || d.Spec.Strategy.Type == api.RecreateDeploymentStrategyType {
+		allowed = replicas
+	}
+	delta := allowed - cur
+	target := map[api.UID]int32{}
+	slices.SortStableFunc(rss, func(a, b *api.ReplicaSet) int {
+		return cmp.Or(cmp.Compare(ptrOr(b.Spec.Replicas, 0), ptrOr(a.Spec.Replicas, 0)), cmp.Compare(revision(b), revision(a)))
+	})
+	var given int32
+	for _, rs := range rss {
+		spec := ptrOr(rs.Spec.Replicas, 0)
+		var share int32
+		if cur > 0 {
+			share = int32(int64(delta) * int64(spec) / int64(cur))
+		}
+		target[rs.UID] = spec + share
+		given += share
+	}
+	if len(rss) > 0 {
+		target[rss[0].UID] += delta - given
+	}
+	for _, rs := range rss {
+		if err := c.scale(ctx, d, rs, max(0, target[rs.UID])); err != nil {
+			return true, err
+		}
+	}
+	return true, nil
+}
+
+// scale sets rs's replicas (and its desired-replicas annotation).
+func (c *Controller) scale(ctx context.Context, d *api.Deployment, rs *api.ReplicaSet, n int32) error {
+	want := strconv.Itoa(int(ptrOr(d.Spec.Replicas, 1)))
+	if ptrOr(rs.Spec.Replicas, 0) == n && rs.Annotations[AnnotationDesiredReplicas] == want {
+		return nil
+	}
+	cp := rs.DeepCopy()
+	cp.Spec.Replicas = &n
+	if cp.Annotations == nil {
+		cp.Annotations = map[string]string{}
+	}
+	cp.Annotations[AnnotationDesiredReplicas] = want
+	if _, err := c.cfg.Store.Update(ctx, cp); err != nil {
+		return fmt.Errorf("deployment: scale %s/%s to %d: %w", rs.Namespace, rs.Name, n, err)
+	}
+	return nil
+}
+
+// cleanup deletes the oldest empty old ReplicaSets beyond
+// revisionHistoryLimit.
+func (c *Controller) cleanup(ctx context.Context, d *api.Deployment, newRS *api.ReplicaSet, olds []*api.ReplicaSet) error {
+	limit := int(ptrOr(d.Spec.RevisionHistoryLimit, 10))
+	var empty []*api.ReplicaSet
+	for _, rs := range olds {
+		if ptrOr(rs.Spec.Replicas, 0) == 0 && rs.Status.Replicas == 0 && rs.DeletionTimestamp == nil {
+			empty = append(empty, rs)
+		}
+	}
+	for i := 0; i < len(empty)-limit; i++ {
+		rs := empty[i]
+		if _, err := c.cfg.Store.Delete(ctx, api.KindReplicaSet, rs.Namespace, rs.Name, store.WithUID(rs.UID)); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("deployment: delete old replicaset %s/%s: %w", rs.Namespace, rs.Name, err)
+		}
+	}
+	return nil
+}
+
+func (c *Controller) syncStatus(ctx context.Context, d *api.Deployment, newRS *api.ReplicaSet, rss []*api.ReplicaSet, replicas, unavail int32, changed bool) (reconcile.Result, error) {
+	now := c.cfg.Clock.Now()
+	st := api.DeploymentStatus{ObservedGeneration: d.Generation, CollisionCount: d.Status.CollisionCount}
+	for _, rs := range rss {
+		st.Replicas += rs.Status.Replicas
+		st.ReadyReplicas += rs.Status.ReadyReplicas
+		st.AvailableReplicas += rs.Status.AvailableReplicas
+	}
+	if newRS != nil {
+		// Look up the freshest copy: this sync may have just scaled it.
+		for _, rs := range rss {
+			if rs.UID == newRS.UID {
+				newRS = rs
+			}
+		}
+		st.UpdatedReplicas = newRS.Status.Replicas
+	}
+	st.UnavailableReplicas = max(0, replicas-st.AvailableReplicas)
+	complete := newRS != nil && st.UpdatedReplicas == replicas && st.Replicas == replicas && st.AvailableReplicas == replicas &&
+		ptrOr(newRS.Spec.Replicas, 0) == replicas && newRS.Status.ObservedGeneration == newRS.Generation
+
+	old := d.Status
+	st.Conditions = slices.Clone(old.Conditions)
+	if st.AvailableReplicas >= replicas-unavail {
+		setCondition(&st, api.DeploymentAvailable, api.ConditionTrue, ReasonMinAvailable, "Deployment has minimum availability.", now)
+	} else {
+		setCondition(&st, api.DeploymentAvailable, api.ConditionFalse, ReasonMinUnavailable, "Deployment does not have minimum availability.", now)
+	}
+	progressed := changed || st.UpdatedReplicas != old.UpdatedReplicas || st.AvailableReplicas != old.AvailableReplicas ||
+		st.ReadyReplicas != old.ReadyReplicas || st.ObservedGeneration != old.ObservedGeneration
+	deadline := time.Duration(ptrOr(d.Spec.ProgressDeadlineSeconds, 600)) * time.Second
+	var after time.Duration
+	prog := condition(&st, api.DeploymentProgressing)
+	autoRollback := false
+	switch {
+	case d.Spec.Paused:
+		setCondition(&st, api.DeploymentProgressing, api.ConditionUnknown, ReasonPaused, "Deployment is paused.", now)
+	case complete:
+		setCondition(&st, api.DeploymentProgressing, api.ConditionTrue, ReasonNewRSAvailable, "ReplicaSet "+newRS.Name+" has successfully progressed.", now)
+		if newRS.Annotations[AnnotationComplete] != "true" {
+			cp := newRS.DeepCopy()
+			cp.Annotations[AnnotationComplete] = "true"
+			if _, err := c.cfg.Store.Update(ctx, cp); err != nil {
+				return reconcile.Result{}, fmt.Errorf("deployment: mark %s/%s complete: %w", cp.Namespace, cp.Name, err)
+			}
+		}
+	case prog != nil && prog.Reason == ReasonDeadlineExceeded && !progressed:
+		// Stays failed until something moves.
+	case progressed || prog == nil || prog.Reason == ReasonNewRSAvailable || prog.Reason == ReasonPaused:
+		name := ""
+		if newRS != nil {
+			name = newRS.Name
+		}
+		setCondition(&st, api.DeploymentProgressing, api.ConditionTrue, ReasonRSUpdated, "ReplicaSet "+name+" is progressing.", now)
+		condition(&st, api.DeploymentProgressing).LastUpdateTime = now
+		after = deadline
+	default:
+		if left := prog.LastUpdateTime.Add(deadline).Sub(now); left > 0 {
+			after = left
+		} else {
+			setCondition(&st, api.DeploymentProgressing, api.ConditionFalse, ReasonDeadlineExceeded, "ReplicaSet has timed out progressing.", now)
+			autoRollback = d.Spec.AutoRollback
+		}
+	}
+	if !equalStatus(st, old) {
+		cp := d.DeepCopy()
+		cp.Status = st
+		if _, err := c.cfg.Store.UpdateStatus(ctx, cp); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return reconcile.Result{}, nil
+			}
+			return reconcile.Result{}, fmt.Errorf("deployment: update status of %s/%s: %w", d.Namespace, d.Name, err)
+		}
+	}
+	if autoRollback {
+		if err := c.requestAutoRollback(ctx, d, rss, newRS); err != nil {
+			return reconcile.Result{}, err
+		}
+	}
+	if minReady := time.Duration(d.Spec.MinReadySeconds) * time.Second; minReady > 0 && st.ReadyReplicas > st.AvailableReplicas {
+		if after == 0 || minReady < after {
+			after = minReady
+		}
+	}
+	return reconcile.Result{RequeueAfter: after}, nil
+}
+
+// requestAutoRollback asks for a rollback to the newest complete revision
+// other than the failing one.
+func (c *Controller) requestAutoRollback(ctx context.Context, d *api.Deployment, rss []*api.ReplicaSet, newRS *api.ReplicaSet) error {
+	for _, rs := range slices.Backward(rss) {
+		if (newRS == nil || rs.UID != newRS.UID) && rs.Annotations[AnnotationComplete] == "true" {
+			cur, err := c.cfg.Store.Get(ctx, api.KindDeployment, d.Namespace, d.Name)
+			if err != nil {
+				return fmt.Errorf("deployment: auto rollback of %s/%s: %w", d.Namespace, d.Name, err)
+			}
+			cp := cur.(*api.Deployment)
+			if cp.Annotations == nil {
+				cp.Annotations = map[string]string{}
+			}
+			cp.Annotations[api.AnnotationRollbackTo] = strconv.FormatInt(revision(rs), 10)
+			if _, err := c.cfg.Store.Update(ctx, cp); err != nil {
+				return fmt.Errorf("deployment: auto rollback of %s/%s: %w", d.Namespace, d.Name, err)
+			}
+			c.cfg.Logger.Warn("progress deadline exceeded; rolling back", "deployment", d.Name, "to", revision(rs), "reason", ReasonAutoRollback)
+			return nil
+		}
+	}
+	return nil
+}
+
+func condition(st *api.DeploymentStatus, t api.DeploymentConditionType) *api.DeploymentCondition {
+	for i := range st.Conditions {
+		if st.Conditions[i].Type == t {
+			return &st.Conditions[i]
+		}
+	}
+	return nil
+}
+
+func setCondition(st *api.DeploymentStatus, t api.DeploymentConditionType, s api.ConditionStatus, reason, msg string, now time.Time) {
+	c := condition(st, t)
+	if c == nil {
+		st.Conditions = append(st.Conditions, api.DeploymentCondition{Type: t, Status: s, Reason: reason, Message: msg, LastUpdateTime: now, LastTransitionTime: now})
+		return
+	}
+	if c.Status != s {
+		c.LastTransitionTime = now
+	}
+	if c.Reason != reason {
+		c.LastUpdateTime = now
+	}
+	c.Status, c.Reason, c.Message = s, reason, msg
+}
+
+func equalStatus(a, b api.DeploymentStatus) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return string(x) == string(y)
+}
+
+func ptrOr[T any](p *T, def T) T {
+	if p == nil {
+		return def
+	}
+	return *p
+}
