@@ -166,8 +166,8 @@ type faultStore struct {
 	watches     map[*faultWatch]struct{}
 	failLists   int
 	failWatches int
-	dropGen     int   // counts dropWatches calls
-	dropErr     error // the error of the last dropWatches
+	dropGen     int           // counts dropWatches calls
+	dropErr     error         // the error of the last dropWatches
 	gate        chan struct{} // non-nil: List and Watch wait for it to close
 	blocked     chan struct{} // closed when a call waits at the gate
 
