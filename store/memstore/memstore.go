@@ -14,6 +14,7 @@ import (
 
 	"github.com/fleetkit/orchestrator/api"
 	"github.com/fleetkit/orchestrator/store"
+	"github.com/fleetkit/orchestrator/store/internal/kinds"
 	"github.com/fleetkit/orchestrator/store/internal/objects"
 )
 
@@ -317,14 +318,14 @@ func (s *Store) Update(ctx context.Context, in api.Object) (api.Object, error) {
 		return nil, err
 	}
 	om := old.Meta()
-	objects.CopyStatus(obj, old)
+	kinds.CopyStatus(obj, old)
 	m.UID = om.UID
 	m.GenerateName = om.GenerateName
 	m.CreationTimestamp = om.CreationTimestamp
 	m.DeletionTimestamp = om.DeletionTimestamp
 	m.DeletionGracePeriodSeconds = om.DeletionGracePeriodSeconds
 	m.Generation = om.Generation
-	if !objects.SpecEqual(old, obj) {
+	if !kinds.SpecEqual(old, obj) {
 		m.Generation++
 	}
 	m.ResourceVersion = maxRVPlaceholder
@@ -345,7 +346,7 @@ func (s *Store) Update(ctx context.Context, in api.Object) (api.Object, error) {
 
 // UpdateStatus implements store.Writer.
 func (s *Store) UpdateStatus(ctx context.Context, in api.Object) (api.Object, error) {
-	if in != nil && !reflect.ValueOf(in).IsNil() && !objects.HasStatus(in.Kind()) {
+	if in != nil && !reflect.ValueOf(in).IsNil() && !kinds.HasStatus(in.Kind()) {
 		return s.Update(ctx, in)
 	}
 	if err := ctx.Err(); err != nil {
@@ -366,7 +367,7 @@ func (s *Store) UpdateStatus(ctx context.Context, in api.Object) (api.Object, er
 		return nil, err
 	}
 	obj := shallowCopy(old)
-	objects.CopyStatus(obj, status)
+	kinds.CopyStatus(obj, status)
 	m := obj.Meta()
 	m.ResourceVersion = maxRVPlaceholder
 	if err := objects.CheckSize(obj); err != nil {
