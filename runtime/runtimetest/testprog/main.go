@@ -16,6 +16,7 @@
 //	write FILE TEXT     write TEXT to FILE
 //	id                  print "uid gid"
 //	caps                print the effective capability mask (hex)
+//	capbnd              print the bounding capability set (hex)
 //	nnp                 print the NoNewPrivs flag
 //	hostname            print the hostname
 //	spin                burn cpu until SIGTERM
@@ -38,7 +39,7 @@ func main() {
 	if len(args) == 0 {
 		args = []string{"run"}
 	}
-	quiet := map[string]bool{"echo": true, "cat": true, "id": true, "caps": true, "nnp": true, "hostname": true, "write": true, "sleep": true}
+	quiet := map[string]bool{"echo": true, "cat": true, "id": true, "caps": true, "capbnd": true, "nnp": true, "hostname": true, "write": true, "sleep": true}
 	if !quiet[args[0]] {
 		fmt.Printf("testprog: %s\n", strings.Join(args, " "))
 	}
@@ -97,11 +98,8 @@ func main() {
 		}
 	case "id":
 		fmt.Printf("%d %d\n", os.Getuid(), os.Getgid())
-	case "caps", "nnp":
-		key := "CapEff:"
-		if args[0] == "nnp" {
-			key = "NoNewPrivs:"
-		}
+	case "caps", "capbnd", "nnp":
+		key := map[string]string{"caps": "CapEff:", "capbnd": "CapBnd:", "nnp": "NoNewPrivs:"}[args[0]]
 		b, _ := os.ReadFile("/proc/self/status")
 		for _, l := range strings.Split(string(b), "\n") {
 			if strings.HasPrefix(l, key) {
