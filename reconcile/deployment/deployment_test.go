@@ -36,7 +36,8 @@ type cluster struct {
 
 func startCluster(t testing.TB, nodes int) cluster {
 	t.Helper()
-	st, err := memstore.New(memstore.Config{})
+	// A large watch buffer: bursts of thousands of writes are normal here.
+	st, err := memstore.New(memstore.Config{WatchBuffer: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
