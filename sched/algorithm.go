@@ -1,0 +1,326 @@
+package sched
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
+
+	fw "github.com/fleetkit/orchestrator/sched/framework"
+)
+
+// diagnosis explains why a pod fits nowhere.
+type diagnosis struct {
+	total    int
+	statuses map[string]*fw.Status // node name -> rejecting status
+	// preFilter is set when a PreFilter rejected the pod before nodes.
+	preFilter *fw.Status
+	// rejectors are the plugins that rejected the pod.
+	rejectors map[string]bool
+}
+
+// reasonCounts counts nodes per reason.
+func (d *diagnosis) reasonCounts() map[string]int {
+	m := map[string]int{}
+	if d.preFilter != nil {
+		for _, r := range d.preFilter.Reasons() {
+			m[r] = d.total
+		}
+		return m
+	}
+	for _, st := range d.statuses {
+		for _, r := range st.Reasons() {
+			m[r]++
+		}
+	}
+	return m
+}
+
+// message is kube-scheduler's "0/N nodes are available: ..." message.
+func (d *diagnosis) message() string {
+	counts := d.reasonCounts()
+	parts := make([]string, 0, len(counts))
+	for r, n := range counts {
+		parts = append(parts, fmt.Sprintf("%d %s", n, r))
+	}
+	sort.Strings(parts)
+	if len(parts) == 0 {
+		return fmt.Sprintf("0/%d nodes are available.", d.total)
+	}
+	return fmt.Sprintf("0/%d nodes are available: %s.", d.total, strings.Join(parts, ", "))
+}
+
+// scheduleResult is where a pod goes.
+type scheduleResult struct {
+	node      string
+	evaluated int
+	feasible  int
+}
+
+// nominations maps node names to the pods nominated there (after
+// preemption). Copy-on-write: a map value is never modified.
+type nominations map[string][]*fw.PodInfo
+
+// algo holds what one scheduling decision needs.
+type algo struct {
+	parallelism int
+	rng         *rand.Rand // nil: first best node
+	nextStart   int        // rotating start index (scheduling loop only)
+}
+
+// filterNode runs the filters of prof on node, with higher-or-equal
+// priority pods nominated to the node counted as if they were there.
+func filterNode(ctx context.Context, prof *profile, skip []bool, cs *fw.CycleState, pod *fw.PodInfo, node *fw.NodeInfo, nom nominations) *fw.Status {
+	if noms := nom[node.Name()]; len(noms) > 0 {
+		var c *fw.NodeInfo
+		for _, np := range noms {
+			if np.Pod.UID != pod.Pod.UID && np.Priority >= pod.Priority {
+				if c == nil {
+					c = node.Clone()
+				}
+				c.AddPod(np)
+			}
+		}
+		if c != nil {
+			node = c
+		}
+	}
+	for i, f := range prof.filter {
+		if skip[i] {
+			continue
+		}
+		if st := f.Filter(ctx, cs, pod, node); !st.IsSuccess() {
+			if st.IsRejected() {
+				return st.WithPlugin(f.Name())
+			}
+			return fw.NewStatus(fw.Error, st.Message()).WithPlugin(f.Name())
+		}
+	}
+	return nil
+}
+
+// runPreFilter runs PreFilter plugins and returns which Filter plugins to
+// skip; a non-nil status rejects the pod.
+func runPreFilter(ctx context.Context, prof *profile, cs *fw.CycleState, pod *fw.PodInfo) ([]bool, *fw.Status) {
+	skipped := map[string]bool{}
+	for _, p := range prof.preFilter {
+		st := p.PreFilter(ctx, cs, pod)
+		switch {
+		case st.IsSuccess():
+		case st.IsSkip():
+			skipped[p.Name()] = true
+		default:
+			return nil, st.WithPlugin(p.Name())
+		}
+	}
+	skip := make([]bool, len(prof.filter))
+	for i, f := range prof.filter {
+		skip[i] = skipped[f.Name()]
+	}
+	return skip, nil
+}
+
+const filterChunk = 16
+
+// schedulePod picks a node for pod against nodes, or explains why none
+// fits. It does not change anything.
+func (a *algo) schedulePod(ctx context.Context, prof *profile, cs *fw.CycleState, pod *fw.PodInfo, nom nominations) (scheduleResult, *diagnosis, error) {
+	all := cs.Nodes().List()
+	n := len(all)
+	diag := &diagnosis{total: n, rejectors: map[string]bool{}}
+	if n == 0 {
+		diag.preFilter = fw.NewStatus(fw.Unschedulable, "no nodes available")
+		return scheduleResult{}, diag, nil
+	}
+	skip, st := runPreFilter(ctx, prof, cs, pod)
+	if st != nil {
+		if st.Code() == fw.Error {
+			return scheduleResult{}, nil, fmt.Errorf("sched: prefilter %s: %w", st.Plugin(), st.Err())
+		}
+		diag.preFilter = st
+		diag.rejectors[st.Plugin()] = true
+		return scheduleResult{}, diag, nil
+	}
+	want := numFeasibleNodesToFind(prof.pct, n)
+	feasible, failed, processed, err := a.findFeasible(ctx, prof, skip, cs, pod, all, want, nom)
+	if err != nil {
+		return scheduleResult{}, nil, err
+	}
+	a.nextStart = (a.nextStart + processed) % n
+	if len(feasible) == 0 {
+		diag.statuses = failed
+		for _, st := range failed {
+			diag.rejectors[st.Plugin()] = true
+		}
+		return scheduleResult{evaluated: processed}, diag, nil
+	}
+	res := scheduleResult{evaluated: processed, feasible: len(feasible)}
+	if len(feasible) == 1 {
+		res.node = feasible[0].Name()
+		return res, nil, nil
+	}
+	totals, err := a.score(ctx, prof, cs, pod, feasible)
+	if err != nil {
+		return scheduleResult{}, nil, err
+	}
+	res.node = a.selectHost(feasible, totals)
+	return res, nil, nil
+}
+
+// findFeasible filters nodes in parallel from the rotating start index,
+// stopping once want feasible nodes are found. It returns the feasible
+// nodes, the statuses of rejected nodes, and how many nodes it examined.
+func (a *algo) findFeasible(ctx context.Context, prof *profile, skip []bool, cs *fw.CycleState, pod *fw.PodInfo, all []*fw.NodeInfo, want int, nom nominations) ([]*fw.NodeInfo, map[string]*fw.Status, int, error) {
+	n := len(all)
+	start := a.nextStart % n
+	chunks := (n + filterChunk - 1) / filterChunk
+	var (
+		found    atomic.Int64
+		next     atomic.Int64
+		mu       sync.Mutex
+		feasible = make([]*fw.NodeInfo, 0, want+filterChunk*a.parallelism)
+		failed   = map[string]*fw.Status{}
+		maxIdx   int
+	)
+	workers := min(a.parallelism, chunks)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
+	for w := 0; w < workers; w++ {
+		g.Go(func() error {
+			var localOK []*fw.NodeInfo
+			var localFail []*fw.NodeInfo
+			var localSt []*fw.Status
+			localMax := 0
+			for {
+				if found.Load() >= int64(want) || gctx.Err() != nil {
+					break
+				}
+				c := int(next.Add(1) - 1)
+				if c >= chunks {
+					break
+				}
+				hi := min((c+1)*filterChunk, n)
+				before := len(localOK)
+				for i := c * filterChunk; i < hi; i++ {
+					node := all[(start+i)%n]
+					st := filterNode(gctx, prof, skip, cs, pod, node, nom)
+					if st.Code() == fw.Error {
+						return fmt.Errorf("sched: filter %s on node %s: %w", st.Plugin(), node.Name(), st.Err())
+					}
+					if st == nil {
+						localOK = append(localOK, node)
+					} else {
+						localFail = append(localFail, node)
+						localSt = append(localSt, st)
+					}
+				}
+				found.Add(int64(len(localOK) - before))
+				localMax = max(localMax, hi)
+			}
+			mu.Lock()
+			feasible = append(feasible, localOK...)
+			for i, node := range localFail {
+				failed[node.Name()] = localSt[i]
+			}
+			maxIdx = max(maxIdx, localMax)
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, nil, 0, err
+	}
+	if len(feasible) > want {
+		feasible = feasible[:want]
+	}
+	return feasible, failed, maxIdx, nil
+}
+
+// score runs PreScore, Score (in parallel over nodes) and NormalizeScore,
+// and returns each node's weighted total.
+func (a *algo) score(ctx context.Context, prof *profile, cs *fw.CycleState, pod *fw.PodInfo, nodes []*fw.NodeInfo) ([]int64, error) {
+	skipped := map[string]bool{}
+	for _, p := range prof.preScore {
+		st := p.PreScore(ctx, cs, pod, nodes)
+		switch {
+		case st.IsSuccess():
+		case st.IsSkip():
+			skipped[p.Name()] = true
+		default:
+			return nil, fmt.Errorf("sched: prescore %s: %w", p.Name(), st.Err())
+		}
+	}
+	var active []scorePlugin
+	for _, sp := range prof.score {
+		if !skipped[sp.p.Name()] {
+			active = append(active, sp)
+		}
+	}
+	totals := make([]int64, len(nodes))
+	if len(active) == 0 {
+		return totals, nil
+	}
+	scores := make([][]fw.NodeScore, len(active))
+	for i := range scores {
+		scores[i] = make([]fw.NodeScore, len(nodes))
+	}
+	chunks := (len(nodes) + filterChunk*2 - 1) / (filterChunk * 2)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(a.parallelism)
+	for c := 0; c < chunks; c++ {
+		g.Go(func() error {
+			hi := min((c+1)*filterChunk*2, len(nodes))
+			for i := c * filterChunk * 2; i < hi; i++ {
+				for j, sp := range active {
+					s, st := sp.p.Score(gctx, cs, pod, nodes[i])
+					if !st.IsSuccess() {
+						return fmt.Errorf("sched: score %s on node %s: %w", sp.p.Name(), nodes[i].Name(), st.Err())
+					}
+					scores[j][i] = fw.NodeScore{Name: nodes[i].Name(), Score: s}
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for j, sp := range active {
+		if sp.norm != nil {
+			if st := sp.norm.NormalizeScore(ctx, cs, pod, scores[j]); !st.IsSuccess() {
+				return nil, fmt.Errorf("sched: normalize %s: %w", sp.p.Name(), st.Err())
+			}
+		}
+		for i := range nodes {
+			s := scores[j][i].Score
+			if s < fw.MinNodeScore || s > fw.MaxNodeScore {
+				return nil, fmt.Errorf("sched: plugin %s scored node %s %d, outside [%d, %d]", sp.p.Name(), nodes[i].Name(), s, fw.MinNodeScore, fw.MaxNodeScore)
+			}
+			totals[i] += s * sp.weight
+		}
+	}
+	return totals, nil
+}
+
+// selectHost returns the best node, breaking ties uniformly at random
+// (reservoir sampling), as kube-scheduler does.
+func (a *algo) selectHost(nodes []*fw.NodeInfo, totals []int64) string {
+	best, ties := 0, 1
+	for i := 1; i < len(nodes); i++ {
+		switch {
+		case totals[i] > totals[best]:
+			best, ties = i, 1
+		case totals[i] == totals[best]:
+			ties++
+			if a.rng != nil && a.rng.IntN(ties) == 0 {
+				best = i
+			}
+		}
+	}
+	return nodes[best].Name()
+}
