@@ -13,8 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/fleetkit/orchestrator/api"
-	"github.com/fleetkit/orchestrator/sched/plugins"
 	fw "github.com/fleetkit/orchestrator/sched/framework"
+	"github.com/fleetkit/orchestrator/sched/plugins"
 	"github.com/fleetkit/orchestrator/store"
 	"github.com/fleetkit/orchestrator/store/informer"
 )
