@@ -150,15 +150,15 @@ func (g *gen) collect(f *ast.File) {
 type kind int
 
 const (
-	kPlain     kind = iota // assignment is a deep copy
-	kMethod                // value method DeepCopy() T
-	kStruct                // struct of the package with DeepCopyInto
-	kPointer               // *E
-	kSlice                 // []E
-	kMap                   // map[K]V
-	kArray                 // [N]E
-	kNamed                 // named map/slice/pointer type of the package: see underlying
-	kImpossible            // cannot be deep-copied
+	kPlain      kind = iota // assignment is a deep copy
+	kMethod                 // value method DeepCopy() T
+	kStruct                 // struct of the package with DeepCopyInto
+	kPointer                // *E
+	kSlice                  // []E
+	kMap                    // map[K]V
+	kArray                  // [N]E
+	kNamed                  // named map/slice/pointer type of the package: see underlying
+	kImpossible             // cannot be deep-copied
 )
 
 var basic = map[string]bool{
