@@ -182,27 +182,22 @@ func syntaxError(doc, line int, err error) *Error {
 // knows only 1.1, and the documents this package reads mean the same in
 // both. The rewrite keeps every byte offset.
 func rewriteYAMLDirective(b []byte) []byte {
-	rest := b
-	for len(rest) > 0 {
-		line := rest
-		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
-			line, rest = rest[:i], rest[i+1:]
-		} else {
-			rest = nil
+	for pos := 0; pos < len(b); {
+		end := bytes.IndexByte(b[pos:], '\n')
+		if end < 0 {
+			end = len(b) - pos
 		}
+		line := b[pos : pos+end]
 		t := bytes.TrimSpace(line)
 		switch {
-		case len(t) == 0 || t[0] == '#':
-			continue
 		case bytes.HasPrefix(t, []byte("%YAML 1.2")):
 			out := bytes.Clone(b)
-			off := len(b) - len(rest) - len(line) + bytes.Index(line, []byte("%YAML 1.2"))
-			copy(out[off:], "%YAML 1.1")
+			copy(out[pos+bytes.Index(line, []byte("%YAML 1.2")):], "%YAML 1.1")
 			return out
-		case t[0] == '%':
-			continue
+		case len(t) > 0 && t[0] != '#' && t[0] != '%':
+			return b // the first document has begun
 		}
-		return b
+		pos += end + 1
 	}
 	return b
 }

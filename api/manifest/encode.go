@@ -36,6 +36,9 @@ func EncodeJSON(w io.Writer, objs ...api.Object) error {
 // document apiVersion and kind first, then the fields in declaration
 // order (metadata, spec, status).
 func EncodeYAML(w io.Writer, objs ...api.Object) error {
+	if len(objs) == 0 {
+		return nil // the YAML encoder cannot close an empty stream
+	}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
