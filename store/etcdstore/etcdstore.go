@@ -14,11 +14,13 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -72,6 +74,12 @@ type Store struct {
 	cfg       Config
 	log       *slog.Logger
 
+	// compacted is the highest revision Compact was called with through
+	// this Store. etcd keeps the state at its compaction revision
+	// readable while the store contract discards it, so reads at or
+	// below it are refused here; etcd refuses anything older.
+	compacted atomic.Int64
+
 	mu      sync.Mutex
 	closed  bool
 	watches sync.WaitGroup
@@ -116,7 +124,9 @@ func New(cfg Config) (*Store, error) {
 	if len(cfg.Endpoints) == 0 {
 		return nil, fmt.Errorf("etcdstore: no endpoints: %w", store.ErrInvalid)
 	}
-	ccfg := clientv3.Config{Endpoints: cfg.Endpoints, DialTimeout: cfg.DialTimeout, Logger: nil}
+	// The client logs through zap; its warnings (every retried call) are
+	// noise next to the errors the Store returns, so they are dropped.
+	ccfg := clientv3.Config{Endpoints: cfg.Endpoints, DialTimeout: cfg.DialTimeout, Logger: zap.NewNop()}
 	if cfg.CAFile != "" || cfg.CertFile != "" || cfg.KeyFile != "" {
 		tc, err := tlsConfig(cfg)
 		if err != nil {
@@ -363,10 +373,23 @@ func (s *Store) Compact(ctx context.Context, rev int64) error {
 	ctx, cancel := s.reqCtx(ctx)
 	defer cancel()
 	_, err := s.client.Compact(ctx, rev)
-	if errors.Is(err, rpctypes.ErrCompacted) {
-		return nil // already compacted at or beyond rev
+	if err != nil && !errors.Is(err, rpctypes.ErrCompacted) { // compacted: already at or beyond rev
+		return classify(fmt.Sprintf("compact %d", rev), err)
 	}
-	return classify(fmt.Sprintf("compact %d", rev), err)
+	for {
+		c := s.compacted.Load()
+		if rev <= c || s.compacted.CompareAndSwap(c, rev) {
+			return nil
+		}
+	}
+}
+
+// checkCompacted refuses a read at a revision this Store compacted.
+func (s *Store) checkCompacted(what string, rev int64) error {
+	if rev > 0 && rev <= s.compacted.Load() {
+		return fmt.Errorf("etcdstore: %s at revision %d: %w", what, rev, store.ErrCompacted)
+	}
+	return nil
 }
 
 // Create implements store.Writer.

@@ -211,7 +211,7 @@ func TestListPagingAndOrder(t *testing.T) {
 	}{
 		{"all", nil, want},
 		{"namespace", []store.ListOption{store.ListInNamespace("a-b")}, want[3:6]},
-		{"selector", []store.ListOption{store.ListSelector(eqSelector{"even": "true"})}, filter(want, func(i int) bool { return i%3 != 1 })},
+		{"selector", []store.ListOption{store.ListSelector(eqSelector(map[string]string{"even": "true"}))}, filter(want, func(i int) bool { return i%3 != 1 })},
 	} {
 		for _, limit := range []int{1, 2, 5, 100} {
 			t.Run(fmt.Sprintf("%s/limit%d", tc.name, limit), func(t *testing.T) {

@@ -2,8 +2,6 @@ package etcdstore_test
 
 import (
 	"context"
-	"sort"
-	"strings"
 	"testing"
 	"time"
 
@@ -47,27 +45,8 @@ func pod(ns, name string, labels map[string]string) *api.Pod {
 	}
 }
 
-// eqSelector is a minimal equality selector for tests (the api parser is
-// another package's concern).
-type eqSelector map[string]string
-
-func (s eqSelector) Matches(l map[string]string) bool {
-	for k, v := range s {
-		if l[k] != v {
-			return false
-		}
-	}
-	return true
-}
-func (s eqSelector) Empty() bool { return len(s) == 0 }
-func (s eqSelector) String() string {
-	var parts []string
-	for k, v := range s {
-		parts = append(parts, k+"="+v)
-	}
-	sort.Strings(parts)
-	return strings.Join(parts, ",")
-}
+// eqSelector is an equality selector.
+func eqSelector(set map[string]string) api.Selector { return api.SelectorFromSet(set) }
 
 // next reads one event or fails after a generous bound (a hang guard,
 // not a timing assertion).

@@ -40,6 +40,9 @@ func (s *Store) Watch(ctx context.Context, kind api.Kind, opts ...store.WatchOpt
 	// Resolve the start synchronously: revision 0 becomes the current
 	// revision (so a write made after Watch returns is always seen), and
 	// a compacted revision fails here rather than on the channel.
+	if err := s.checkCompacted(fmt.Sprintf("watch %s", kind), wo.Revision); err != nil {
+		return nil, err
+	}
 	rctx, cancel := s.reqCtx(ctx)
 	rev := wo.Revision
 	if rev == 0 {
@@ -81,6 +84,7 @@ func (s *Store) Watch(ctx context.Context, kind api.Kind, opts ...store.WatchOpt
 		wopts = append(wopts, clientv3.WithProgressNotify())
 	}
 	wch := s.client.Watch(wctx, prefix, wopts...)
+	w.lastRev = rev
 	go w.run(wch)
 	return w, nil
 }
@@ -93,6 +97,10 @@ type watch struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	events chan store.Event
+
+	// lastRev is the revision up to which every change has been
+	// delivered; only the run goroutine touches it.
+	lastRev int64
 
 	stopped atomic.Bool
 	mu      sync.Mutex
@@ -139,13 +147,24 @@ func (w *watch) loop(wch clientv3.WatchChan) error {
 		defer t.Stop()
 		tick = t.C
 	}
+	heard := false // a response arrived since the last tick
 	for {
 		select {
 		case <-w.ctx.Done():
 			return w.closedErr()
 		case <-tick:
-			// Ask for a progress notification; etcd sends it once
-			// every watcher on the stream has caught up.
+			// etcd sends progress only once every watcher on the
+			// stream has caught up and only after a write at or past
+			// the watch's start revision, so an idle watch may never
+			// get one: say ourselves what is known, that everything
+			// up to lastRev has been delivered. Then ask etcd for a
+			// notification that may advance it.
+			if !heard {
+				if !w.send(store.Event{Type: store.Bookmark, Revision: w.lastRev}) {
+					return w.closedErr()
+				}
+			}
+			heard = false
 			_ = w.s.client.RequestProgress(w.ctx)
 		case resp, ok := <-wch:
 			if !ok {
@@ -154,15 +173,20 @@ func (w *watch) loop(wch clientv3.WatchChan) error {
 			if err := resp.Err(); err != nil {
 				return watchErr(w.kind, err)
 			}
+			heard = true
 			if resp.IsProgressNotify() {
+				if resp.Header.Revision > w.lastRev {
+					w.lastRev = resp.Header.Revision
+				}
 				if w.opts.ProgressNotify {
-					if !w.send(store.Event{Type: store.Bookmark, Revision: resp.Header.Revision}) {
+					if !w.send(store.Event{Type: store.Bookmark, Revision: w.lastRev}) {
 						return w.closedErr()
 					}
 				}
 				continue
 			}
 			for _, ev := range resp.Events {
+				w.lastRev = ev.Kv.ModRevision
 				e, ok := w.convert(ev)
 				if !ok {
 					continue
