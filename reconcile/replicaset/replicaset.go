@@ -139,7 +139,7 @@ func (c *Controller) podChanged(p *api.Pod, added bool) {
 		return
 	}
 	for _, rs := range c.cfg.ReplicaSets.ListInNamespace(p.Namespace, nil) {
-		if podutil.Matches(rs.Spec.Selector, p.Labels) {
+		if sel, err := api.LabelSelectorAsSelector(rs.Spec.Selector); err == nil && sel.Matches(p.Labels) {
 			c.ctrl.Queue().Add(rsKey(rs.Namespace, rs.Name))
 		}
 	}
@@ -161,7 +161,11 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		return reconcile.Result{}, nil
 	}
 	now := c.cfg.Clock.Now()
-	pods, err := c.claim(ctx, rs)
+	sel, err := api.LabelSelectorAsSelector(rs.Spec.Selector)
+	if err != nil {
+		return reconcile.Result{}, reconcile.Terminal(fmt.Errorf("replicaset: %s/%s: %w: %w", rs.Namespace, rs.Name, store.ErrInvalid, err))
+	}
+	pods, err := c.claim(ctx, rs, sel)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
@@ -181,11 +185,11 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 
 // claim returns the active pods rs controls, adopting matching orphans and
 // releasing owned pods that no longer match.
-func (c *Controller) claim(ctx context.Context, rs *api.ReplicaSet) ([]*api.Pod, error) {
+func (c *Controller) claim(ctx context.Context, rs *api.ReplicaSet, sel api.Selector) ([]*api.Pod, error) {
 	var owned []*api.Pod
 	for _, p := range c.cfg.Pods.ListInNamespace(rs.Namespace, nil) {
 		ref := podutil.ControllerOf(&p.ObjectMeta)
-		matches := podutil.Matches(rs.Spec.Selector, p.Labels)
+		matches := sel.Matches(p.Labels)
 		switch {
 		case ref != nil && ref.UID == rs.UID:
 			if !matches {

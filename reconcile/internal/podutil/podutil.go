@@ -1,54 +1,13 @@
 // Package podutil holds the pod and selector helpers the built-in
-// controllers share: readiness, availability, selector matching and owner
+// controllers share: readiness, availability, Service selector matching and owner
 // references. Pure functions, safe for concurrent use.
 package podutil
 
 import (
-	"slices"
 	"time"
 
 	"github.com/fleetkit/orchestrator/api"
 )
-
-// Matches reports whether labels satisfy ls, with Kubernetes semantics: a
-// nil selector matches nothing, an empty one everything.
-//
-// It exists because api's selector parser was not there when the
-// controllers were written; it implements the structured form only.
-func Matches(ls *api.LabelSelector, labels map[string]string) bool {
-	if ls == nil {
-		return false
-	}
-	for k, v := range ls.MatchLabels {
-		if got, ok := labels[k]; !ok || got != v {
-			return false
-		}
-	}
-	for _, r := range ls.MatchExpressions {
-		v, ok := labels[r.Key]
-		switch r.Operator {
-		case api.LabelSelectorOpIn:
-			if !ok || !slices.Contains(r.Values, v) {
-				return false
-			}
-		case api.LabelSelectorOpNotIn:
-			if ok && slices.Contains(r.Values, v) {
-				return false
-			}
-		case api.LabelSelectorOpExists:
-			if !ok {
-				return false
-			}
-		case api.LabelSelectorOpDoesNotExist:
-			if ok {
-				return false
-			}
-		default:
-			return false
-		}
-	}
-	return true
-}
 
 // MatchesSet reports whether labels contain every pair of set (a Service
 // selector). An empty set matches nothing, as for Services.
