@@ -270,7 +270,7 @@ func (i *Informer[T]) ByIndex(index, value string) []T {
 func (i *Informer[T]) Len() int {
 	i.mu.RLock()
 	defer i.mu.RUnlock()
-	return len(i.cache.items)
+	return i.cache.len()
 }
 
 // AddHandler adds h. It may be called at any time, before or during Run.
@@ -282,10 +282,7 @@ func (i *Informer[T]) AddHandler(h Handler[T]) {
 	defer i.mu.RUnlock()
 	// The snapshot and the enqueue happen under the cache lock, so h sees
 	// exactly the changes made after its snapshot.
-	snap := make([]T, 0, len(i.cache.items))
-	for _, obj := range i.cache.items {
-		snap = append(snap, obj)
-	}
+	snap := slices.Clone(i.cache.all())
 	slices.SortFunc(snap, compareObj[T])
 	i.q.push(notification[T]{op: opRegister, handler: h, snapshot: snap})
 }
@@ -534,8 +531,8 @@ func (i *Informer[T]) relist(ctx context.Context) error {
 	}
 	var notes []notification[T]
 	var gone []T
-	for k, old := range i.cache.items {
-		if _, ok := listed[k]; !ok {
+	for _, old := range i.cache.all() {
+		if _, ok := listed[keyOf(old.Meta())]; !ok {
 			gone = append(gone, old)
 		}
 	}
@@ -631,8 +628,8 @@ func (i *Informer[T]) resyncLoop(ctx context.Context) {
 			return
 		}
 		i.mu.RLock()
-		notes := make([]notification[T], 0, len(i.cache.items))
-		for _, obj := range i.cache.items {
+		notes := make([]notification[T], 0, i.cache.len())
+		for _, obj := range i.cache.all() {
 			notes = append(notes, notification[T]{op: opUpdate, old: obj, obj: obj})
 		}
 		i.q.push(notes...)
