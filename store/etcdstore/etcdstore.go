@@ -14,7 +14,6 @@ import (
 	"reflect"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
@@ -73,12 +72,6 @@ type Store struct {
 	root      string // "/<prefix>/"
 	cfg       Config
 	log       *slog.Logger
-
-	// compacted is the highest revision Compact was called with through
-	// this Store. etcd keeps the state at its compaction revision
-	// readable while the store contract discards it, so reads at or
-	// below it are refused here; etcd refuses anything older.
-	compacted atomic.Int64
 
 	mu      sync.Mutex
 	closed  bool
@@ -219,6 +212,11 @@ func checkKey(k api.Kind, ns, name string) (api.KindInfo, error) {
 	ki, err := lookup(k)
 	if err != nil {
 		return ki, err
+	}
+	if k == api.KindNamespace {
+		if err := validLabel(name); err != nil { // namespaces name key segments
+			return ki, fmt.Errorf("etcdstore: %s %q: %w", k, name, err)
+		}
 	}
 	if ki.Namespaced {
 		if err := validLabel(ns); err != nil {
@@ -368,26 +366,15 @@ func (s *Store) Revision(ctx context.Context) (int64, error) {
 	return resp.Header.Revision, nil
 }
 
-// Compact implements store.Store.
+// Compact implements store.Store. As in etcd, the state at rev itself
+// stays readable; reads below rev fail with store.ErrCompacted, and a rev
+// beyond the current revision is store.ErrInvalid.
 func (s *Store) Compact(ctx context.Context, rev int64) error {
 	ctx, cancel := s.reqCtx(ctx)
 	defer cancel()
 	_, err := s.client.Compact(ctx, rev)
 	if err != nil && !errors.Is(err, rpctypes.ErrCompacted) { // compacted: already at or beyond rev
 		return classify(fmt.Sprintf("compact %d", rev), err)
-	}
-	for {
-		c := s.compacted.Load()
-		if rev <= c || s.compacted.CompareAndSwap(c, rev) {
-			return nil
-		}
-	}
-}
-
-// checkCompacted refuses a read at a revision this Store compacted.
-func (s *Store) checkCompacted(what string, rev int64) error {
-	if rev > 0 && rev <= s.compacted.Load() {
-		return fmt.Errorf("etcdstore: %s at revision %d: %w", what, rev, store.ErrCompacted)
 	}
 	return nil
 }

@@ -44,9 +44,6 @@ func (s *Store) List(ctx context.Context, kind api.Kind, opts ...store.ListOptio
 		}
 		rev, after = t.Rev, &t
 	}
-	if err := s.checkCompacted(fmt.Sprintf("list %s", kind), rev); err != nil {
-		return nil, err
-	}
 	ctx, cancel := s.reqCtx(ctx)
 	defer cancel()
 	prefix := s.kindPrefix(kind)

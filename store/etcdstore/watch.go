@@ -40,9 +40,6 @@ func (s *Store) Watch(ctx context.Context, kind api.Kind, opts ...store.WatchOpt
 	// Resolve the start synchronously: revision 0 becomes the current
 	// revision (so a write made after Watch returns is always seen), and
 	// a compacted revision fails here rather than on the channel.
-	if err := s.checkCompacted(fmt.Sprintf("watch %s", kind), wo.Revision); err != nil {
-		return nil, err
-	}
 	rctx, cancel := s.reqCtx(ctx)
 	rev := wo.Revision
 	if rev == 0 {

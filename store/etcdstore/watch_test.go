@@ -135,7 +135,7 @@ func TestWatchCompacted(t *testing.T) {
 	if err := s.Compact(ctx, rev0+1); err != nil {
 		t.Fatalf("compact is idempotent: %v", err)
 	}
-	for _, rev := range []int64{rev0, rev0 + 2} {
+	for _, rev := range []int64{rev0, rev0 + 1} { // below the compaction
 		if _, err := s.Watch(ctx, api.KindPod, store.FromRevision(rev)); !errors.Is(err, store.ErrCompacted) {
 			t.Fatalf("watch from compacted %d: %v", rev, err)
 		}
@@ -143,9 +143,9 @@ func TestWatchCompacted(t *testing.T) {
 			t.Fatalf("list at compacted %d: %v", rev, err)
 		}
 	}
-	w, err := s.Watch(ctx, api.KindPod, store.FromRevision(rev0+3))
+	w, err := s.Watch(ctx, api.KindPod, store.FromRevision(rev0+2))
 	if err != nil {
-		t.Fatalf("watch after the compacted revision: %v", err)
+		t.Fatalf("watch from the compaction revision: %v", err)
 	}
 	w.Stop()
 }
