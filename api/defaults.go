@@ -1,6 +1,9 @@
 package api
 
-import "strings"
+import (
+	"reflect"
+	"strings"
+)
 
 // Default values applied by Default, as in Kubernetes.
 const (
@@ -66,7 +69,7 @@ const (
 // same numbers implicitly, Default materialises the behavior so that the
 // autoscaler reads one place.
 func Default(obj Object) {
-	if obj == nil {
+	if isNilObject(obj) {
 		return
 	}
 	if ki, ok := LookupKind(obj.Kind()); ok && ki.Namespaced {
@@ -294,4 +297,14 @@ func defaultHPA(s *HorizontalPodAutoscalerSpec) {
 	if down.Policies == nil {
 		down.Policies = []HPAScalingPolicy{{Type: HPAPolicyPercent, Value: 100, PeriodSeconds: 15}}
 	}
+}
+
+// isNilObject reports whether obj is nil or a typed nil pointer, on which
+// Meta would panic.
+func isNilObject(obj Object) bool {
+	if obj == nil {
+		return true
+	}
+	v := reflect.ValueOf(obj)
+	return v.Kind() == reflect.Pointer && v.IsNil()
 }

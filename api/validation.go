@@ -23,7 +23,7 @@ func Validate(obj Object) error {
 }
 
 func validateObject(f *fieldErrs, obj Object) {
-	if obj == nil {
+	if isNilObject(obj) {
 		f.required("", "object is nil")
 		return
 	}
@@ -1088,8 +1088,9 @@ func validateMetric(f *fieldErrs, p string, m *MetricSpec) {
 		validateMetricID(f, fieldPath(pp, "metric"), pm.Metric)
 		if pm.Target.Type != AverageValueMetricType {
 			f.notSupported(fieldPath(fieldPath(pp, "target"), "type"), string(pm.Target.Type), "AverageValue")
+		} else {
+			validateMetricTarget(f, fieldPath(pp, "target"), pm.Target, false)
 		}
-		validateMetricTarget(f, fieldPath(pp, "target"), pm.Target, false)
 	}
 	if o := m.Object; o != nil {
 		op := fieldPath(p, "object")

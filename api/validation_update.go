@@ -16,8 +16,8 @@ import "reflect"
 func ValidateUpdate(newObj, oldObj Object) error {
 	var f fieldErrs
 	validateObject(&f, newObj)
-	if newObj == nil || oldObj == nil {
-		if oldObj == nil {
+	if isNilObject(newObj) || isNilObject(oldObj) {
+		if isNilObject(oldObj) {
 			f.required("", "old object is nil")
 		}
 		return f.err()
