@@ -219,11 +219,15 @@ func parseQuantity(str string) (Quantity, error) {
 
 	// The unscaled amount is num+denom at scale -len(denom), times the
 	// suffix.
-	digitsStr := strings.TrimLeft(num+denom, "0")
-	if digitsStr == "" {
+	// num has no leading zeros; significant digits of denom follow them.
+	sig := len(num) + len(denom)
+	if num == "" {
+		sig = len(strings.TrimLeft(denom, "0"))
+	}
+	if sig == 0 {
 		return Quantity{Format: format}, nil
 	}
-	if len(denom) > math.MaxInt32/2 || len(digitsStr) > math.MaxInt32/2 {
+	if len(denom) > math.MaxInt32/2 || sig > math.MaxInt32/2 {
 		return Quantity{}, ErrQuantityFormat
 	}
 	scale := -int64(len(denom))
@@ -231,27 +235,26 @@ func parseQuantity(str string) (Quantity, error) {
 		scale += exp
 	}
 	// Reject absurd magnitudes before building anything large.
-	if mag := int64(len(digitsStr)) + scale; mag > qMaxExponent {
+	if mag := int64(sig) + scale; mag > qMaxExponent {
 		return Quantity{}, fmt.Errorf("%w: magnitude beyond 10^%d", ErrInvalidQuantity, qMaxExponent)
 	}
 
 	var q Quantity
 	q.Format = format
-	if v, err := strconv.ParseInt(digitsStr, 10, 64); err == nil {
+	if v, ok := qParseDigits(num, denom); ok {
 		if base == 2 && exp > 0 {
 			hi, lo := bits.Mul64(uint64(v), uint64(1)<<uint(exp))
 			if hi == 0 && lo <= math.MaxInt64 {
 				v = int64(lo)
 			} else {
-				u := new(big.Int).Lsh(big.NewInt(v), uint(exp))
-				q.b = u
+				q.b = new(big.Int).Lsh(big.NewInt(v), uint(exp))
 			}
 		}
 		if q.b == nil {
 			q.v = v
 		}
 	} else {
-		u, ok := new(big.Int).SetString(digitsStr, 10)
+		u, ok := new(big.Int).SetString(num+denom, 10)
 		if !ok {
 			return Quantity{}, ErrQuantityFormat
 		}
@@ -266,6 +269,9 @@ func parseQuantity(str string) (Quantity, error) {
 		} else {
 			q.v = -q.v
 		}
+	}
+	if q.b != nil && q.b.IsInt64() {
+		q.v, q.b = q.b.Int64(), nil
 	}
 	q = qRoundToNano(q, scale)
 	if format == BinarySI {
@@ -285,6 +291,21 @@ func parseQuantity(str string) (Quantity, error) {
 		}
 	}
 	return q, nil
+}
+
+// qParseDigits returns the decimal digits of a then b as an int64, and
+// false when they do not fit.
+func qParseDigits(a, b string) (int64, bool) {
+	var v uint64
+	for _, s := range [2]string{a, b} {
+		for i := 0; i < len(s); i++ {
+			if v > (math.MaxInt64-9)/10 {
+				return 0, false
+			}
+			v = v*10 + uint64(s[i]-'0')
+		}
+	}
+	return int64(v), true
 }
 
 func qIsDigit(c byte) bool { return c >= '0' && c <= '9' }

@@ -262,6 +262,11 @@ func TestQuantityMisc(t *testing.T) {
 	if _, ok := MustParseQuantity("1.5").AsInt64(); ok {
 		t.Error("AsInt64(1.5) exact")
 	}
+	for _, in := range []string{"9223372036854775807", "-9223372036854775808", "922337203685477580.7"} {
+		if q := MustParseQuantity(in); q.b != nil {
+			t.Errorf("%s is held in a big.Int although it fits an int64", in)
+		}
+	}
 	if _, ok := MustParseQuantity("1e30").AsInt64(); ok {
 		t.Error("AsInt64(1e30) fits")
 	}
