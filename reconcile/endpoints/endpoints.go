@@ -163,7 +163,9 @@ func Subsets(svc *api.Service, pods []*api.Pod) []api.EndpointSubset {
 		if len(svc.Spec.Ports) > 0 && len(ports) == 0 {
 			continue
 		}
-		slices.SortFunc(ports, func(a, b api.EndpointPort) int { return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Port, b.Port)) })
+		slices.SortFunc(ports, func(a, b api.EndpointPort) int {
+			return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Port, b.Port))
+		})
 		sig, _ := json.Marshal(ports)
 		ss := bySig[string(sig)]
 		if ss == nil {
@@ -187,7 +189,9 @@ func Subsets(svc *api.Service, pods []*api.Pod) []api.EndpointSubset {
 	out := make([]api.EndpointSubset, 0, len(bySig))
 	for _, sig := range slices.Sorted(maps.Keys(bySig)) {
 		ss := bySig[sig]
-		byIP := func(a, b api.EndpointAddress) int { return cmp.Or(strings.Compare(a.IP, b.IP), strings.Compare(a.TargetRef.Name, b.TargetRef.Name)) }
+		byIP := func(a, b api.EndpointAddress) int {
+			return cmp.Or(strings.Compare(a.IP, b.IP), strings.Compare(a.TargetRef.Name, b.TargetRef.Name))
+		}
 		slices.SortFunc(ss.Addresses, byIP)
 		slices.SortFunc(ss.NotReadyAddresses, byIP)
 		out = append(out, *ss)
