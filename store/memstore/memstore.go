@@ -60,6 +60,8 @@ type Store struct {
 	hist      ring
 	watchers  map[api.Kind][]*watch
 	closed    bool
+
+	sizer objects.Sizer
 }
 
 var _ store.Store = (*Store)(nil)
@@ -258,7 +260,7 @@ func (s *Store) Create(ctx context.Context, in api.Object) (api.Object, error) {
 	m.DeletionTimestamp = nil
 	m.DeletionGracePeriodSeconds = nil
 	m.ResourceVersion = maxRVPlaceholder
-	if err := objects.CheckSize(obj); err != nil {
+	if err := s.sizer.Check(obj); err != nil {
 		return nil, fmt.Errorf("memstore: create: %w", err)
 	}
 
@@ -329,7 +331,7 @@ func (s *Store) Update(ctx context.Context, in api.Object) (api.Object, error) {
 		m.Generation++
 	}
 	m.ResourceVersion = maxRVPlaceholder
-	if err := objects.CheckSize(obj); err != nil {
+	if err := s.sizer.Check(obj); err != nil {
 		return nil, fmt.Errorf("memstore: update: %w", err)
 	}
 	s.rev++
@@ -370,7 +372,7 @@ func (s *Store) UpdateStatus(ctx context.Context, in api.Object) (api.Object, er
 	kinds.CopyStatus(obj, status)
 	m := obj.Meta()
 	m.ResourceVersion = maxRVPlaceholder
-	if err := objects.CheckSize(obj); err != nil {
+	if err := s.sizer.Check(obj); err != nil {
 		return nil, fmt.Errorf("memstore: update status: %w", err)
 	}
 	s.rev++

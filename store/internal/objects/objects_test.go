@@ -66,11 +66,12 @@ func TestCheckSizeIsExact(t *testing.T) {
 	b, _ := json.Marshal(p)
 	room := store.MaxObjectBytes - len(b)
 	p.Annotations["a"] = strings.Repeat("x", room) // exactly at the limit
-	if err := CheckSize(p); err != nil {
+	var sz Sizer
+	if err := sz.Check(p); err != nil {
 		t.Fatalf("object of exactly MaxObjectBytes refused: %v", err)
 	}
 	p.Annotations["a"] += "x"
-	if err := CheckSize(p); !errors.Is(err, store.ErrInvalid) {
+	if err := sz.Check(p); !errors.Is(err, store.ErrInvalid) {
 		t.Fatalf("object one byte over: %v, want ErrInvalid", err)
 	}
 }
@@ -79,6 +80,7 @@ func TestCheckSizeIsExact(t *testing.T) {
 func FuzzSizeBound(f *testing.F) {
 	f.Add("web", "app", "<b>&\u2028", "10.0.0.1", int64(3), "250m")
 	f.Add("", "", "\xff\xfe", "", int64(-1<<63), "1Gi")
+	var sz Sizer
 	f.Fuzz(func(t *testing.T, name, key, value, ip string, n int64, qty string) {
 		grace := n
 		q, err := api.ParseQuantity(qty)
@@ -99,7 +101,7 @@ func FuzzSizeBound(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if bound := SizeBound(p); bound < len(b) {
+		if bound := sz.Bound(p); bound < len(b) {
 			t.Fatalf("bound %d below the encoded size %d: %s", bound, len(b), b)
 		}
 	})

@@ -6,23 +6,40 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fleetkit/orchestrator/api"
 	"github.com/fleetkit/orchestrator/store"
 )
 
-// CheckSize fails with store.ErrInvalid when obj's JSON encoding exceeds
-// store.MaxObjectBytes.
+// Sizer checks objects against store.MaxObjectBytes.
 //
 // Encoding every write would cost more than the rest of a memstore
-// update, so CheckSize first computes SizeBound, a cheap upper bound of
-// the encoded size that allocates nothing, and encodes only when the
-// bound exceeds the limit. Objects near the limit are rare, so almost
-// every write is checked without encoding, and the answer is exact in
-// every case.
-func CheckSize(obj api.Object) error {
-	if SizeBound(obj) <= store.MaxObjectBytes {
+// update, so a Sizer first computes Bound, an upper bound of the encoded
+// size, and encodes only when the bound exceeds the limit. Objects near
+// the limit are rare, so almost every write is checked without encoding,
+// and the answer is exact in every case.
+//
+// Bound walks the object with a plan compiled once per type (field names,
+// which fields to skip, how to bound each), so a walk does no reflection
+// on types and allocates only for Quantities. A Sizer is safe for
+// concurrent use; its zero value is ready.
+type Sizer struct {
+	plans sync.Map // reflect.Type -> sizeFunc
+	mu    sync.Mutex
+}
+
+type sizeFunc func(reflect.Value) int
+
+// unbounded is returned for values whose encoding Bound cannot bound (a
+// json.Marshaler it does not know, an interface); it forces encoding.
+const unbounded = 1 << 40
+
+// Check fails with store.ErrInvalid when obj's JSON encoding exceeds
+// store.MaxObjectBytes.
+func (s *Sizer) Check(obj api.Object) error {
+	if s.Bound(obj) <= store.MaxObjectBytes {
 		return nil
 	}
 	b, err := json.Marshal(obj)
@@ -36,9 +53,24 @@ func CheckSize(obj api.Object) error {
 	return nil
 }
 
-// unbounded is returned for values whose encoding SizeBound cannot bound
-// (a json.Marshaler it does not know, an interface); it forces encoding.
-const unbounded = 1 << 40
+// Bound returns an upper bound of len(json.Marshal(obj)). Every field
+// counts as if present (omitempty only shortens), every string byte as
+// its worst escape (\u00XX, six bytes), every number at its longest form.
+func (s *Sizer) Bound(obj api.Object) int {
+	v := reflect.ValueOf(obj)
+	return s.plan(v.Type())(v)
+}
+
+func (s *Sizer) plan(t reflect.Type) sizeFunc {
+	if f, ok := s.plans.Load(t); ok {
+		return f.(sizeFunc)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := compile(t, map[reflect.Type]*sizeFunc{})
+	s.plans.Store(t, f)
+	return f
+}
 
 var (
 	timeType      = reflect.TypeFor[time.Time]()
@@ -48,56 +80,74 @@ var (
 	textMarshType = reflect.TypeFor[encoding.TextMarshaler]()
 )
 
-// SizeBound returns an upper bound of the length of json.Marshal(obj).
-// Every field counts as if present (omitempty only shortens), every
-// string byte as its worst escape (\u00XX, six bytes), every number at
-// its longest form.
-func SizeBound(obj api.Object) int {
-	return sizeBound(reflect.ValueOf(obj))
+func add(a, b int) int { return min(a+b, unbounded) }
+
+// compile builds the sizeFunc of t; building holds the types being
+// compiled, so that a recursive type refers to its own plan.
+func compile(t reflect.Type, building map[reflect.Type]*sizeFunc) sizeFunc {
+	if p, ok := building[t]; ok {
+		return func(v reflect.Value) int { return (*p)(v) }
+	}
+	p := new(sizeFunc)
+	building[t] = p
+	*p = compileType(t, building)
+	return *p
 }
 
-func sizeBound(v reflect.Value) int {
-	t := v.Type()
+func compileType(t reflect.Type, building map[reflect.Type]*sizeFunc) sizeFunc {
 	switch t {
 	case timeType:
-		return 40 // "2006-01-02T15:04:05.999999999+07:00" with quotes
+		return func(reflect.Value) int { return 40 } // "2006-01-02T15:04:05.999999999+07:00", quoted
 	case quantityType:
-		return 48 // canonical form of an int64 milli value and suffix, quoted
+		// Quantities can be arbitrarily long (math/big): measure exactly.
+		return func(v reflect.Value) int { return len(v.Interface().(api.Quantity).String()) + 2 }
 	case intstrType:
-		is := v.Interface().(api.IntOrString)
-		if is.IsString {
-			return 6*len(is.StrVal) + 2
+		return func(v reflect.Value) int {
+			if is := v.Interface().(api.IntOrString); is.IsString {
+				return 6*len(is.StrVal) + 2
+			}
+			return 11
 		}
-		return 11
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
-		if v.IsNil() {
-			return 4
+		elem := compile(t.Elem(), building)
+		return func(v reflect.Value) int {
+			if v.IsNil() {
+				return 4
+			}
+			return elem(v.Elem())
 		}
-		return sizeBound(v.Elem())
 	case reflect.Interface:
-		if v.IsNil() {
-			return 4
+		return func(v reflect.Value) int {
+			if v.IsNil() {
+				return 4
+			}
+			return unbounded
 		}
-		return unbounded
 	}
 	if t.Implements(marshalerType) || t.Implements(textMarshType) ||
 		reflect.PointerTo(t).Implements(marshalerType) || reflect.PointerTo(t).Implements(textMarshType) {
-		return unbounded
+		return func(reflect.Value) int { return unbounded }
 	}
 	switch t.Kind() {
 	case reflect.String:
-		return 6*v.Len() + 2
+		return func(v reflect.Value) int { return 6*v.Len() + 2 }
 	case reflect.Bool:
-		return 5
+		return func(reflect.Value) int { return 5 }
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return 22 // 20 digits, sign, and quotes for ",string"
+		return func(reflect.Value) int { return 22 } // 20 digits, a sign, quotes for ",string"
 	case reflect.Float32, reflect.Float64:
-		return 32
+		return func(reflect.Value) int { return 32 }
 	case reflect.Struct:
-		n := 2
+		type field struct {
+			index    int
+			overhead int
+			size     sizeFunc
+		}
+		var fields []field
+		fixed := 2
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
 			if !f.IsExported() && !f.Anonymous {
@@ -111,45 +161,48 @@ func sizeBound(v reflect.Value) int {
 			if name == "" {
 				name = f.Name
 			}
-			n += 6*len(name) + 4 + sizeBound(v.Field(i))
+			fields = append(fields, field{i, 6*len(name) + 4, compile(f.Type, building)})
 		}
-		return n
-	case reflect.Slice:
-		if v.IsNil() {
-			return 4
-		}
-		if t.Elem().Kind() == reflect.Uint8 {
-			return 4*v.Len()/3 + 6
-		}
-		fallthrough
-	case reflect.Array:
-		n := 2
-		for i := 0; i < v.Len(); i++ {
-			n += sizeBound(v.Index(i)) + 1
-			if n >= unbounded {
-				return unbounded
+		return func(v reflect.Value) int {
+			n := fixed
+			for _, f := range fields {
+				n = add(n, f.overhead+f.size(v.Field(f.index)))
 			}
+			return n
 		}
-		return n
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 && t.Kind() == reflect.Slice {
+			return func(v reflect.Value) int { return 4*v.Len()/3 + 6 }
+		}
+		elem := compile(t.Elem(), building)
+		return func(v reflect.Value) int {
+			if t.Kind() == reflect.Slice && v.IsNil() {
+				return 4
+			}
+			n := 2
+			for i := 0; i < v.Len(); i++ {
+				n = add(n, elem(v.Index(i))+1)
+			}
+			return n
+		}
 	case reflect.Map:
-		if v.IsNil() {
-			return 4
-		}
-		n := 2
-		it := v.MapRange()
-		for it.Next() {
-			k := it.Key()
-			if k.Kind() == reflect.String {
-				n += 6*k.Len() + 2
-			} else {
-				n += 24
+		elem := compile(t.Elem(), building)
+		stringKeys := t.Key().Kind() == reflect.String
+		return func(v reflect.Value) int {
+			if v.IsNil() {
+				return 4
 			}
-			n += sizeBound(it.Value()) + 2
-			if n >= unbounded {
-				return unbounded
+			n := 2
+			it := v.MapRange()
+			for it.Next() {
+				k := 24
+				if stringKeys {
+					k = 6*it.Key().Len() + 2
+				}
+				n = add(n, k+elem(it.Value())+2)
 			}
+			return n
 		}
-		return n
 	}
-	return unbounded
+	return func(reflect.Value) int { return unbounded }
 }
