@@ -11,17 +11,13 @@ import (
 	"github.com/fleetkit/orchestrator/store/storetest"
 )
 
-// conformanceOptions sizes the suite for a store that talks to a real
-// server on a small shared machine.
-var conformanceOptions = storetest.Options{Watchers: 200, SlowWatcherWrites: 2000}
-
 // TestConformance runs the store suite against a fresh in-process etcd
 // per subtest.
 func TestConformance(t *testing.T) {
-	storetest.RunWithOptions(t, func(t *testing.T) store.Store {
+	storetest.Run(t, func(t *testing.T) store.Store {
 		s, _ := newStore(t)
 		return s
-	}, conformanceOptions)
+	})
 }
 
 // TestConformanceBinary runs the suite against the etcd server binary
@@ -33,7 +29,7 @@ func TestConformanceBinary(t *testing.T) {
 	}
 	srv := etcdtest.StartBinary(t, etcdtest.Options{})
 	var n atomic.Int64
-	storetest.RunWithOptions(t, func(t *testing.T) store.Store {
+	storetest.Run(t, func(t *testing.T) store.Store {
 		return storeOn(t, srv, etcdstore.Config{Prefix: fmt.Sprintf("conformance-%d", n.Add(1))})
-	}, conformanceOptions)
+	})
 }
