@@ -68,12 +68,12 @@ func TestUnavailable(t *testing.T) {
 	}
 	srv.Stop()
 	calls := map[string]func(context.Context) error{
-		"get": func(ctx context.Context) error { _, err := s.Get(ctx, api.KindPod, "ns", "a"); return err },
-		"list": func(ctx context.Context) error { _, err := s.List(ctx, api.KindPod); return err },
-		"create": func(ctx context.Context) error { _, err := s.Create(ctx, pod("ns", "b", nil)); return err },
-		"update": func(ctx context.Context) error { _, err := s.Update(ctx, pod("ns", "a", nil)); return err },
-		"delete": func(ctx context.Context) error { _, err := s.Delete(ctx, api.KindPod, "ns", "a"); return err },
-		"watch": func(ctx context.Context) error { _, err := s.Watch(ctx, api.KindPod); return err },
+		"get":      func(ctx context.Context) error { _, err := s.Get(ctx, api.KindPod, "ns", "a"); return err },
+		"list":     func(ctx context.Context) error { _, err := s.List(ctx, api.KindPod); return err },
+		"create":   func(ctx context.Context) error { _, err := s.Create(ctx, pod("ns", "b", nil)); return err },
+		"update":   func(ctx context.Context) error { _, err := s.Update(ctx, pod("ns", "a", nil)); return err },
+		"delete":   func(ctx context.Context) error { _, err := s.Delete(ctx, api.KindPod, "ns", "a"); return err },
+		"watch":    func(ctx context.Context) error { _, err := s.Watch(ctx, api.KindPod); return err },
 		"revision": func(ctx context.Context) error { _, err := s.Revision(ctx); return err },
 	}
 	for name, call := range calls {
