@@ -64,7 +64,9 @@ func (o DecodeOptions) Decode(r io.Reader) ([]api.Object, error) {
 //
 // The input is YAML (documents separated by "---"; comments, anchors,
 // aliases, merge keys and a leading %YAML directive allowed; empty
-// documents skipped) or JSON (one or more objects). Each document's
+// documents skipped) or JSON (one or more objects). A document of kind
+// List (apiVersion v1), as kubectl writes, yields its items, whose
+// problems are reported under "items[i]". Each document's
 // apiVersion and kind choose the type through api.LookupKind; its fields
 // are matched strictly against the type's json names, so an unknown
 // field, a duplicate key, a value of the wrong type, a malformed quantity
@@ -85,11 +87,9 @@ func (o DecodeOptions) DecodeBytes(b []byte) ([]api.Object, error) {
 	d := &decoder{opts: o, structs: make(map[reflect.Type]*structInfo)}
 	var objs []api.Object
 	for _, doc := range docs {
-		obj, derrs := d.document(doc)
+		docObjs, derrs := d.document(doc)
 		errs = append(errs, derrs...)
-		if obj != nil {
-			objs = append(objs, obj)
-		}
+		objs = append(objs, docObjs...)
 	}
 	if len(errs) > 0 {
 		sortErrors(errs)
@@ -337,90 +337,148 @@ func (d *decoder) spend(n *yaml.Node) bool {
 	return true
 }
 
-// document decodes one document; it returns the object, or nil when the
-// document is empty or has problems.
-func (d *decoder) document(doc rawDoc) (api.Object, Errors) {
+// document decodes one document: an object, or a "kind: List" of them
+// (as kubectl writes). It returns nil objects when the document is empty
+// or has problems.
+func (d *decoder) document(doc rawDoc) ([]api.Object, Errors) {
 	d.doc, d.budget, d.errs, d.full = doc.index, d.opts.maxNodes(), nil, false
 	root := resolve(doc.root)
 	if root == nil || root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null" {
 		return nil, nil // empty document
 	}
-	if root.Kind != yaml.MappingNode {
-		d.fail(root, "", ErrType, "a document must be a mapping (an object with apiVersion and kind), got %s", describe(root))
+	var objs []api.Object
+	if isList(root) {
+		d.decodeList(root, &objs)
+	} else if obj := d.object(root, ""); obj != nil {
+		objs = append(objs, obj)
+	}
+	if len(d.errs) > 0 {
 		return nil, d.errs
 	}
-	pairs := d.pairs(root, "", 0)
-	var kindNode, versionNode *yaml.Node
-	for _, p := range pairs {
+	return objs, nil
+}
+
+// isList reports whether n is a v1 List.
+func isList(n *yaml.Node) bool {
+	if n.Kind != yaml.MappingNode {
+		return false
+	}
+	budget := 1000
+	_, k := lookupKey(n, "kind", 0, &budget)
+	_, v := lookupKey(n, "apiVersion", 0, &budget)
+	kind, _ := scalarString(k)
+	version, _ := scalarString(v)
+	return kind == "List" && version == "v1"
+}
+
+// decodeList decodes the items of a List; metadata is allowed and
+// ignored (it holds only list metadata such as resourceVersion).
+func (d *decoder) decodeList(root *yaml.Node, objs *[]api.Object) {
+	var items *yaml.Node
+	for _, p := range d.pairs(root, "", 0) {
 		switch p.key {
-		case "kind":
-			kindNode = p.val
-		case "apiVersion":
-			versionNode = p.val
+		case "apiVersion", "kind", "metadata":
+		case "items":
+			items = resolve(p.val)
+		default:
+			d.fail(p.keyNode, p.key, ErrUnknownField, "unknown field")
 		}
 	}
+	if items == nil || items.Kind == yaml.ScalarNode && items.ShortTag() == "!!null" {
+		return
+	}
+	if items.Kind != yaml.SequenceNode {
+		d.fail(items, "items", ErrType, "want a list, got %s", describe(items))
+		return
+	}
+	for i, it := range items.Content {
+		if d.full || !d.spend(it) {
+			return
+		}
+		if obj := d.object(resolve(it), "items["+strconv.Itoa(i)+"]"); obj != nil {
+			*objs = append(*objs, obj)
+		}
+	}
+}
+
+// object decodes, defaults and validates one object from mapping n;
+// prefix is its path within the document ("" or "items[3]"). It returns
+// nil when the object has problems.
+func (d *decoder) object(n *yaml.Node, prefix string) api.Object {
+	before := len(d.errs)
+	if n == nil || n.Kind != yaml.MappingNode {
+		d.fail(n, prefix, ErrType, "an object must be a mapping with apiVersion and kind, got %s", describe(n))
+		return nil
+	}
+	// Find apiVersion and kind without reporting anything: decodeStruct
+	// reports duplicate keys and the like once, below.
+	budget := 1000
+	_, kindNode := lookupKey(n, "kind", 0, &budget)
+	_, versionNode := lookupKey(n, "apiVersion", 0, &budget)
+	kindPath, versionPath := joinField(prefix, "kind"), joinField(prefix, "apiVersion")
 	kind, okKind := scalarString(kindNode)
 	version, okVersion := scalarString(versionNode)
 	switch {
 	case kindNode == nil:
-		d.fail(root, "kind", ErrUnknownKind, "required field is missing")
+		d.fail(n, kindPath, ErrUnknownKind, "required field is missing")
+		return nil
 	case !okKind:
-		d.fail(kindNode, "kind", ErrType, "want a string, got %s", describe(kindNode))
+		d.fail(kindNode, kindPath, ErrType, "want a string, got %s", describe(kindNode))
+		return nil
 	case versionNode == nil:
-		d.fail(root, "apiVersion", ErrUnknownKind, "required field is missing")
+		d.fail(n, versionPath, ErrUnknownKind, "required field is missing")
+		return nil
 	case !okVersion:
-		d.fail(versionNode, "apiVersion", ErrType, "want a string, got %s", describe(versionNode))
-	}
-	if len(d.errs) > 0 {
-		return nil, d.errs
+		d.fail(versionNode, versionPath, ErrType, "want a string, got %s", describe(versionNode))
+		return nil
 	}
 	ki, ok := api.LookupKind(api.Kind(kind))
 	if !ok {
-		d.fail(kindNode, "kind", ErrUnknownKind, "unknown kind %q", kind)
-		return nil, d.errs
+		d.fail(kindNode, kindPath, ErrUnknownKind, "unknown kind %q", kind)
+		return nil
 	}
 	if version != ki.APIVersion {
-		d.fail(versionNode, "apiVersion", ErrUnknownKind, "apiVersion %q does not serve kind %s (want %q)", version, kind, ki.APIVersion)
-		return nil, d.errs
+		d.fail(versionNode, versionPath, ErrUnknownKind, "apiVersion %q does not serve kind %s (want %q)", version, kind, ki.APIVersion)
+		return nil
 	}
 	obj := ki.New()
-	d.decodeStruct(root, reflect.ValueOf(obj).Elem(), "", true)
+	d.decodeStruct(n, reflect.ValueOf(obj).Elem(), prefix, true)
 	if !d.opts.SkipDefaults {
 		api.Default(obj)
 	}
 	if !d.opts.SkipValidation && !d.full {
-		d.validationErrors(root, obj)
+		d.validationErrors(n, obj, prefix, before)
 	}
-	if len(d.errs) > 0 {
-		return nil, d.errs
+	if len(d.errs) > before {
+		return nil
 	}
-	return obj, nil
+	return obj
 }
 
 // validationErrors adds the problems api.Validate finds, with the line
 // of the field (or of its nearest ancestor written in the document),
 // except those under a field that failed to decode: they would repeat it.
-func (d *decoder) validationErrors(root *yaml.Node, obj api.Object) {
+func (d *decoder) validationErrors(n *yaml.Node, obj api.Object, prefix string, from int) {
 	err := api.Validate(obj)
 	if err == nil {
 		return
 	}
 	var fes api.FieldErrors
 	if !errors.As(err, &fes) {
-		d.fail(root, "", err, "%v", err)
+		d.fail(n, prefix, err, "%v", err)
 		return
 	}
-	decodeFailed := make([]string, 0, len(d.errs))
-	for _, e := range d.errs {
-		decodeFailed = append(decodeFailed, e.Path)
+	decodeFailed := make([]string, 0, len(d.errs)-from)
+	for _, e := range d.errs[from:] {
+		decodeFailed = append(decodeFailed, strings.TrimPrefix(strings.TrimPrefix(e.Path, prefix), "."))
 	}
 	for _, fe := range fes {
 		if overlaps(fe.Path, decodeFailed) {
 			continue
 		}
-		line := locate(root, fe.Path)
+		line := locate(n, fe.Path)
 		reason := strings.TrimPrefix(fe.Error(), fe.Path+": ")
-		d.errs = append(d.errs, &Error{Document: d.doc, Line: line, Path: fe.Path, Reason: reason, Err: fe})
+		d.errs = append(d.errs, &Error{Document: d.doc, Line: line, Path: joinField(prefix, fe.Path), Reason: reason, Err: fe})
 	}
 }
 

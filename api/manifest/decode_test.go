@@ -404,3 +404,74 @@ func TestHostile(t *testing.T) {
 		})
 	}
 }
+
+func TestList(t *testing.T) {
+	in := `apiVersion: v1
+kind: List
+metadata: {resourceVersion: ""}
+items:
+  - apiVersion: v1
+    kind: Namespace
+    metadata: {name: a}
+  - apiVersion: v1
+    kind: Namespace
+    metadata: {name: b}
+`
+	objs, err := DecodeBytes([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(objs) != 2 || objs[0].Meta().Name != "a" || objs[1].Meta().Name != "b" {
+		t.Fatalf("got %v", objs)
+	}
+	bad := in + `  - apiVersion: v1
+    kind: Service
+    metadata: {name: c}
+    spec: {ports: [{port: 0}], bogus: 1}
+`
+	_, err = DecodeBytes([]byte(bad))
+	var errs Errors
+	if !errors.As(err, &errs) {
+		t.Fatalf("error %v, want Errors", err)
+	}
+	var got []string
+	for _, e := range errs {
+		got = append(got, e.Path)
+		if e.Document != 1 || e.Line != 14 {
+			t.Errorf("%v: want document 1, line 14", e)
+		}
+	}
+	if diff := cmp.Diff([]string{"items[2].spec.bogus", "items[2].spec.ports[0].port"}, got); diff != "" {
+		t.Errorf("paths (-want +got):\n%s", diff)
+	}
+}
+
+// TestCollectsAll checks that one document's problems are all reported,
+// a duplicate top-level key included.
+func TestCollectsAll(t *testing.T) {
+	in := `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: a}
+spec:
+  replicas: many
+  paused: maybe
+spec: {}
+status: {replicas: 1, extra: 2}
+`
+	_, err := DecodeBytes([]byte(in))
+	var errs Errors
+	if !errors.As(err, &errs) {
+		t.Fatalf("error %v, want Errors", err)
+	}
+	var got []string
+	for _, e := range errs[:4] {
+		got = append(got, e.Path)
+	}
+	want := []string{"spec", "spec.replicas", "spec.paused", "status.extra"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("paths (-want +got):\n%s\n%v", diff, err)
+	}
+	if !errors.Is(errs[0], ErrDuplicateField) || errs[0].Line != 7 {
+		t.Errorf("first problem %v, want a duplicate key on line 7", errs[0])
+	}
+}
