@@ -158,13 +158,19 @@ func (s *Scheduler) allowGroup(group string) {
 const gangEvents = fw.NodeAdd | fw.NodeUpdate | fw.AssignedPodDelete | fw.AssignedPodUpdate | fw.PodGroupChange
 
 // scheduleGang places the queued members of first's PodGroup as one unit,
-// one after the other in this goroutine, so no other pod interleaves. If
-// any member does not fit while fewer than minMember are placed, every
-// member placed so far is rejected at once: two gangs that cannot both fit
-// never hold parts of the cluster against each other. If every queued
-// member fits but the group is still short (members not created yet), the
-// placed ones wait at Permit, holding their reservations, until the rest
-// arrive or the group's timeout passes.
+// one after the other in this goroutine, so no other pod interleaves.
+//
+//   - While fewer than minMember members exist (queued plus already
+//     placed), none is placed: they wait, unschedulable, for the rest
+//     (a new member requeues them). This is what keeps gangs that arrive
+//     gradually from each holding part of the cluster.
+//   - If a member does not fit while fewer than minMember are placed,
+//     every member placed so far is rejected at once and the group waits
+//     whole for a cluster event: two gangs that cannot both fit never
+//     deadlock; one is placed whole, the other waits whole.
+//   - Placed members wait at Permit, holding their reservations, until
+//     minMember are placed; if that does not happen within the group's
+//     scheduleTimeoutSeconds, all are released and retried later.
 func (s *Scheduler) scheduleGang(ctx context.Context, first *queuedPod) {
 	members := append([]*queuedPod{first}, s.queue.PopGroup(first.info.Group)...)
 	slices.SortStableFunc(members[1:], func(a, b *queuedPod) int { return a.timestamp.Compare(b.timestamp) })
@@ -183,6 +189,14 @@ func (s *Scheduler) scheduleGang(ctx context.Context, first *queuedPod) {
 		timeout = time.Duration(*t) * time.Second
 	}
 	g := &gangInfo{name: group, minMember: int(pg.Spec.MinMember), timeout: timeout}
+	if known := len(members) + s.cache.GroupPlaced(group); known < g.minMember {
+		msg := fmt.Sprintf("pod group %s has %d of its %d minimum members", group, known, g.minMember)
+		for _, m := range members {
+			s.queue.AddUnschedulable(m, fw.PodGroupChange)
+			s.recordFailure(m.info.Pod, msg)
+		}
+		return
+	}
 	failed := false
 	for i, m := range members {
 		if ctx.Err() != nil {
@@ -195,6 +209,7 @@ func (s *Scheduler) scheduleGang(ctx context.Context, first *queuedPod) {
 			// Once the group cannot be completed, do not hold resources
 			// for the rest: they wait whole.
 			s.queue.AddUnschedulable(m, gangEvents)
+			s.recordFailure(m.info.Pod, fmt.Sprintf("pod group %s cannot be placed whole now", group))
 			continue
 		}
 		if !s.scheduleOne(ctx, m, g) {
@@ -206,7 +221,7 @@ func (s *Scheduler) scheduleGang(ctx context.Context, first *queuedPod) {
 	case placed >= g.minMember:
 		s.allowGroup(group)
 	case failed:
-		s.rejectGroup(group, fmt.Sprintf("pod group %s: only %d of %d members can be placed", group, placed, g.minMember))
+		s.rejectGroup(group, fmt.Sprintf("pod group %s cannot be placed whole now: only %d of %d members fit", group, placed, g.minMember))
 	}
 }
 
@@ -215,10 +230,10 @@ func (s *Scheduler) podGroup(p *fw.PodInfo) (*api.PodGroup, bool) {
 }
 
 // bindCycle waits at Permit if needed, then PreBind, Bind and PostBind.
-func (s *Scheduler) bindCycle(ctx context.Context, prof *profile, cs *fw.CycleState, qp *queuedPod, node string, wp *waitingPod) {
+func (s *Scheduler) bindCycle(ctx context.Context, prof *profile, cs *fw.CycleState, qp *queuedPod, node string, wp *waitingPod, waiting bool) {
 	pod := qp.info
 	start := s.clock.Now()
-	if wp.pending() {
+	if waiting {
 		var st *fw.Status
 		select {
 		case st = <-wp.done:
@@ -240,7 +255,15 @@ func (s *Scheduler) bindCycle(ctx context.Context, prof *profile, cs *fw.CycleSt
 			s.queue.AddUnschedulable(qp, ev)
 			return
 		}
+		select {
+		case s.bindSem <- struct{}{}:
+		case <-ctx.Done():
+			s.unreserve(ctx, prof, cs, pod, node)
+			s.queue.AddBackoff(qp)
+			return
+		}
 	}
+	defer func() { <-s.bindSem }()
 	fail := func(st *fw.Status) {
 		s.unreserve(ctx, prof, cs, pod, node)
 		s.failAttempt(qp, prof, st, start)

@@ -34,6 +34,8 @@ type queuedPod struct {
 	index      int
 	// popSeq is the queue's move sequence when the pod was popped.
 	popSeq uint64
+	// updated is a newer version of an in-flight pod.
+	updated *fw.PodInfo
 }
 
 type podHeap struct {
@@ -113,11 +115,15 @@ func (q *schedQueue) Add(info *fw.PodInfo) {
 	defer q.mu.Unlock()
 	uid := info.Pod.UID
 	if p, ok := q.inFlight[uid]; ok {
-		p.info = info
+		// The scheduling goroutine reads p.info without the lock; the
+		// update is applied when the pod comes back.
+		p.updated = info
 		return
 	}
 	if p, ok := q.pods[uid]; ok {
+		q.removeGroupLocked(p)
 		p.info = info
+		q.addGroupLocked(p)
 		switch p.where {
 		case inActive:
 			heap.Fix(&q.active, p.index)
@@ -132,6 +138,16 @@ func (q *schedQueue) Add(info *fw.PodInfo) {
 	q.pods[uid] = p
 	q.addGroupLocked(p)
 	q.pushActiveLocked(p)
+	// A new gang member may complete its group: members waiting for it
+	// are retried with it, without back-off.
+	if g := info.Group; g != "" {
+		for _, m := range q.groups[g] {
+			if m.where == inUnschedulable {
+				delete(q.unsched, m.info.Pod.UID)
+				q.pushActiveLocked(m)
+			}
+		}
+	}
 }
 
 func (q *schedQueue) addGroupLocked(p *queuedPod) {
@@ -276,11 +292,12 @@ func (q *schedQueue) AddUnschedulable(p *queuedPod, rejectedBy fw.ClusterEvent) 
 		return // deleted meanwhile
 	}
 	delete(q.inFlight, uid)
+	changed := q.applyUpdateLocked(p)
 	p.rejectedBy = rejectedBy
 	p.backoffUntil = q.clock.Now().Add(q.backoffFor(p.attempts))
 	q.pods[uid] = p
 	q.addGroupLocked(p)
-	if q.moveSeq != p.popSeq {
+	if q.moveSeq != p.popSeq || changed {
 		p.where = inBackoff
 		heap.Push(&q.backoff, p)
 		return
@@ -299,11 +316,20 @@ func (q *schedQueue) AddBackoff(p *queuedPod) {
 		return
 	}
 	delete(q.inFlight, uid)
+	q.applyUpdateLocked(p)
 	p.backoffUntil = q.clock.Now().Add(q.backoffFor(p.attempts))
 	q.pods[uid] = p
 	q.addGroupLocked(p)
 	p.where = inBackoff
 	heap.Push(&q.backoff, p)
+}
+
+func (q *schedQueue) applyUpdateLocked(p *queuedPod) bool {
+	if p.updated == nil {
+		return false
+	}
+	p.info, p.updated = p.updated, nil
+	return true
 }
 
 // MoveOnEvent moves the unschedulable pods that ev could help to back-off

@@ -431,15 +431,19 @@ func (s *Scheduler) scheduleOne(ctx context.Context, qp *queuedPod, gang *gangIn
 		wp.wait(gangPlugin, gang.timeout)
 	}
 	s.metrics.attempt("scheduled", start)
-	if wp.pending() {
+	// A pod waiting at Permit does not hold a binding worker while it
+	// waits (a gang larger than the pool would otherwise block the loop);
+	// others take one here, which bounds the binding backlog.
+	waiting := wp.pending()
+	if waiting {
 		s.addWaiting(wp)
+	} else {
+		s.bindSem <- struct{}{}
 	}
-	s.bindSem <- struct{}{}
 	s.bindWG.Add(1)
 	go func() {
 		defer s.bindWG.Done()
-		defer func() { <-s.bindSem }()
-		s.bindCycle(ctx, prof, cs, qp, res.node, wp)
+		s.bindCycle(ctx, prof, cs, qp, res.node, wp, waiting)
 	}()
 	return true
 }
