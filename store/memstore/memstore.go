@@ -62,6 +62,7 @@ type Store struct {
 	closed    bool
 
 	sizer objects.Sizer
+	equal objects.Equaler
 }
 
 var _ store.Store = (*Store)(nil)
@@ -327,7 +328,7 @@ func (s *Store) Update(ctx context.Context, in api.Object) (api.Object, error) {
 	m.DeletionTimestamp = om.DeletionTimestamp
 	m.DeletionGracePeriodSeconds = om.DeletionGracePeriodSeconds
 	m.Generation = om.Generation
-	if !kinds.SpecEqual(old, obj) {
+	if !s.equal.SpecEqual(old, obj) {
 		m.Generation++
 	}
 	m.ResourceVersion = maxRVPlaceholder

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fleetkit/orchestrator/api"
 	"github.com/fleetkit/orchestrator/store"
@@ -105,4 +106,76 @@ func FuzzSizeBound(f *testing.F) {
 			t.Fatalf("bound %d below the encoded size %d: %s", bound, len(b), b)
 		}
 	})
+}
+
+// The Equaler agrees with reflect.DeepEqual on specs, apart from nil
+// against empty, for every kind and a range of differences.
+func TestSpecEqual(t *testing.T) {
+	var e Equaler
+	base := func() *api.Pod {
+		grace := int64(30)
+		return &api.Pod{
+			ObjectMeta: api.ObjectMeta{Name: "p", Labels: map[string]string{"a": "b"}},
+			Spec: api.PodSpec{
+				TerminationGracePeriodSeconds: &grace,
+				NodeSelector:                  map[string]string{"zone": "a"},
+				Containers: []api.Container{{Name: "c", Image: "i", Resources: api.ResourceRequirements{
+					Requests: api.ResourceList{api.ResourceCPU: api.MustParseQuantity("250m")}}}},
+			},
+		}
+	}
+	changes := map[string]func(p *api.Pod){
+		"image":        func(p *api.Pod) { p.Spec.Containers[0].Image = "j" },
+		"grace":        func(p *api.Pod) { *p.Spec.TerminationGracePeriodSeconds = 31 },
+		"grace nil":    func(p *api.Pod) { p.Spec.TerminationGracePeriodSeconds = nil },
+		"selector":     func(p *api.Pod) { p.Spec.NodeSelector["zone"] = "b" },
+		"selector key": func(p *api.Pod) { p.Spec.NodeSelector = map[string]string{"region": "a"} },
+		"quantity": func(p *api.Pod) {
+			p.Spec.Containers[0].Resources.Requests[api.ResourceCPU] = api.MustParseQuantity("300m")
+		},
+		"containers": func(p *api.Pod) { p.Spec.Containers = append(p.Spec.Containers, api.Container{Name: "d"}) },
+	}
+	for name, change := range changes {
+		a, b := base(), base()
+		change(b)
+		if e.SpecEqual(a, b) {
+			t.Errorf("%s: specs differ but SpecEqual says equal", name)
+		}
+	}
+	same := map[string]func(p *api.Pod){
+		"labels":       func(p *api.Pod) { p.Labels["a"] = "c" },
+		"status":       func(p *api.Pod) { p.Status.Phase = api.PodRunning },
+		"nil vs empty": func(p *api.Pod) { p.Spec.Volumes = []api.Volume{} },
+	}
+	for name, change := range same {
+		a, b := base(), base()
+		change(b)
+		if !e.SpecEqual(a, b) {
+			t.Errorf("%s: specs equal but SpecEqual says different", name)
+		}
+	}
+	if !e.SpecEqual(base(), base().DeepCopy()) {
+		t.Error("a deep copy differs")
+	}
+	now := time.Now()
+	l1 := &api.Lease{Spec: api.LeaseSpec{RenewTime: &now}}
+	utc := now.UTC()
+	l2 := &api.Lease{Spec: api.LeaseSpec{RenewTime: &utc}}
+	if !e.SpecEqual(l1, l2) {
+		t.Error("one instant in two locations differs")
+	}
+	later := now.Add(time.Second)
+	l2.Spec.RenewTime = &later
+	if e.SpecEqual(l1, l2) {
+		t.Error("two instants are equal")
+	}
+	ev1 := &api.Event{Reason: "a", ObjectMeta: api.ObjectMeta{Name: "x"}}
+	ev2 := &api.Event{Reason: "a", ObjectMeta: api.ObjectMeta{Name: "y"}}
+	if !e.SpecEqual(ev1, ev2) {
+		t.Error("events differing only in metadata differ")
+	}
+	ev2.Reason = "b"
+	if e.SpecEqual(ev1, ev2) {
+		t.Error("events with different reasons are equal")
+	}
 }

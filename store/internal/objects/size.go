@@ -28,6 +28,35 @@ import (
 type Sizer struct {
 	plans sync.Map // reflect.Type -> sizeFunc
 	mu    sync.Mutex
+
+	// Quantities can be arbitrarily long (math/big), so their length is
+	// measured exactly; formatting one is slow, and objects repeat a few
+	// values, so lengths are memoised (a bounded number of them).
+	qmu  sync.RWMutex
+	qlen map[api.Quantity]int
+}
+
+// maxQuantityMemo bounds the memo of quantity lengths.
+const maxQuantityMemo = 4096
+
+// quantityLen returns the length of q's JSON encoding (quoted string).
+func (s *Sizer) quantityLen(q api.Quantity) int {
+	s.qmu.RLock()
+	n, ok := s.qlen[q]
+	s.qmu.RUnlock()
+	if ok {
+		return n
+	}
+	n = len(q.String()) + 2
+	s.qmu.Lock()
+	if s.qlen == nil {
+		s.qlen = make(map[api.Quantity]int)
+	}
+	if len(s.qlen) < maxQuantityMemo {
+		s.qlen[q] = n
+	}
+	s.qmu.Unlock()
+	return n
 }
 
 type sizeFunc func(reflect.Value) int
@@ -67,51 +96,81 @@ func (s *Sizer) plan(t reflect.Type) sizeFunc {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f := compile(t, map[reflect.Type]*sizeFunc{})
+	f := s.compile(t, map[reflect.Type]*sizeFunc{})
 	s.plans.Store(t, f)
 	return f
 }
 
 var (
-	timeType      = reflect.TypeFor[time.Time]()
-	quantityType  = reflect.TypeFor[api.Quantity]()
-	intstrType    = reflect.TypeFor[api.IntOrString]()
-	marshalerType = reflect.TypeFor[json.Marshaler]()
-	textMarshType = reflect.TypeFor[encoding.TextMarshaler]()
+	timeType         = reflect.TypeFor[time.Time]()
+	quantityType     = reflect.TypeFor[api.Quantity]()
+	intstrType       = reflect.TypeFor[api.IntOrString]()
+	resourceListType = reflect.TypeFor[api.ResourceList]()
+	stringMapType    = reflect.TypeFor[map[string]string]()
+	marshalerType    = reflect.TypeFor[json.Marshaler]()
+	textMarshType    = reflect.TypeFor[encoding.TextMarshaler]()
 )
 
 func add(a, b int) int { return min(a+b, unbounded) }
 
 // compile builds the sizeFunc of t; building holds the types being
 // compiled, so that a recursive type refers to its own plan.
-func compile(t reflect.Type, building map[reflect.Type]*sizeFunc) sizeFunc {
+func (s *Sizer) compile(t reflect.Type, building map[reflect.Type]*sizeFunc) sizeFunc {
 	if p, ok := building[t]; ok {
 		return func(v reflect.Value) int { return (*p)(v) }
 	}
 	p := new(sizeFunc)
 	building[t] = p
-	*p = compileType(t, building)
+	*p = s.compileType(t, building)
 	return *p
 }
 
-func compileType(t reflect.Type, building map[reflect.Type]*sizeFunc) sizeFunc {
+func (s *Sizer) compileType(t reflect.Type, building map[reflect.Type]*sizeFunc) sizeFunc {
 	switch t {
 	case timeType:
 		return func(reflect.Value) int { return 40 } // "2006-01-02T15:04:05.999999999+07:00", quoted
 	case quantityType:
-		// Quantities can be arbitrarily long (math/big): measure exactly.
-		return func(v reflect.Value) int { return len(v.Interface().(api.Quantity).String()) + 2 }
-	case intstrType:
 		return func(v reflect.Value) int {
-			if is := v.Interface().(api.IntOrString); is.IsString {
-				return 6*len(is.StrVal) + 2
+			if v.CanAddr() { // a pointer in an interface does not allocate
+				return s.quantityLen(*v.Addr().Interface().(*api.Quantity))
+			}
+			return s.quantityLen(v.Interface().(api.Quantity))
+		}
+	case resourceListType:
+		return func(v reflect.Value) int {
+			if v.IsNil() {
+				return 4
+			}
+			n := 2
+			for k, q := range v.Interface().(api.ResourceList) {
+				n = add(n, 6*len(k)+2+s.quantityLen(q)+2)
+			}
+			return n
+		}
+	case stringMapType:
+		return func(v reflect.Value) int {
+			if v.IsNil() {
+				return 4
+			}
+			n := 2
+			for k, e := range v.Interface().(map[string]string) {
+				n = add(n, 6*(len(k)+len(e))+4+2)
+			}
+			return n
+		}
+	case intstrType:
+		isString, _ := t.FieldByName("IsString")
+		strVal, _ := t.FieldByName("StrVal")
+		return func(v reflect.Value) int {
+			if v.FieldByIndex(isString.Index).Bool() {
+				return 6*v.FieldByIndex(strVal.Index).Len() + 2
 			}
 			return 11
 		}
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
-		elem := compile(t.Elem(), building)
+		elem := s.compile(t.Elem(), building)
 		return func(v reflect.Value) int {
 			if v.IsNil() {
 				return 4
@@ -161,7 +220,7 @@ func compileType(t reflect.Type, building map[reflect.Type]*sizeFunc) sizeFunc {
 			if name == "" {
 				name = f.Name
 			}
-			fields = append(fields, field{i, 6*len(name) + 4, compile(f.Type, building)})
+			fields = append(fields, field{i, 6*len(name) + 4, s.compile(f.Type, building)})
 		}
 		return func(v reflect.Value) int {
 			n := fixed
@@ -174,7 +233,7 @@ func compileType(t reflect.Type, building map[reflect.Type]*sizeFunc) sizeFunc {
 		if t.Elem().Kind() == reflect.Uint8 && t.Kind() == reflect.Slice {
 			return func(v reflect.Value) int { return 4*v.Len()/3 + 6 }
 		}
-		elem := compile(t.Elem(), building)
+		elem := s.compile(t.Elem(), building)
 		return func(v reflect.Value) int {
 			if t.Kind() == reflect.Slice && v.IsNil() {
 				return 4
@@ -186,7 +245,7 @@ func compileType(t reflect.Type, building map[reflect.Type]*sizeFunc) sizeFunc {
 			return n
 		}
 	case reflect.Map:
-		elem := compile(t.Elem(), building)
+		elem := s.compile(t.Elem(), building)
 		stringKeys := t.Key().Kind() == reflect.String
 		return func(v reflect.Value) int {
 			if v.IsNil() {
