@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/fleetkit/orchestrator/api"
 	"github.com/fleetkit/orchestrator/reconcile"
@@ -96,12 +98,16 @@ func (k *Kubelet) RegisterNodes(ctx context.Context) error {
 	return k.RenewLeases(ctx)
 }
 
-// RenewLeases renews the lease of every live node to the clock's now.
+// RenewLeases renews the lease of every live node to the clock's now,
+// and reports Ready=True again for a live node that is not Ready.
 func (k *Kubelet) RenewLeases(ctx context.Context) error {
 	now := k.cfg.Clock.Now()
 	for _, n := range k.cfg.Nodes {
 		if k.IsDown(n) {
 			continue
+		}
+		if err := k.reportReady(ctx, n, now); err != nil {
+			return err
 		}
 		holder := n
 		dur := int32(40)
@@ -117,6 +123,27 @@ func (k *Kubelet) RenewLeases(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+func (k *Kubelet) reportReady(ctx context.Context, name string, now time.Time) error {
+	o, err := k.cfg.Store.Get(ctx, api.KindNode, "", name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	node := o.(*api.Node)
+	for _, c := range node.Status.Conditions {
+		if c.Type == api.NodeReady && c.Status == api.ConditionTrue {
+			return nil
+		}
+	}
+	node.Status.Conditions = slices.DeleteFunc(node.Status.Conditions, func(c api.NodeCondition) bool { return c.Type == api.NodeReady })
+	node.Status.Conditions = append(node.Status.Conditions, api.NodeCondition{Type: api.NodeReady, Status: api.ConditionTrue,
+		LastHeartbeatTime: now, LastTransitionTime: now, Reason: "KubeletReady"})
+	_, err = k.cfg.Store.UpdateStatus(ctx, node)
+	return err
 }
 
 // SetDown stops (or restarts) a node: a down node renews no lease and
