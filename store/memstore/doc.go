@@ -7,8 +7,8 @@
 // One global revision under one sync.RWMutex. The current objects of each
 // kind live in a map by namespace then name; a List in one namespace scans
 // that namespace only, and a label selector is matched while scanning (no
-// label index: 10,000 pods filter in about a millisecond, see
-// BenchmarkList10kSelector). Writes take the lock exclusively, reads share
+// label index: see BenchmarkList10kSelector; the deep copies of the
+// matching items, not the scan, dominate a selective list). Writes take the lock exclusively, reads share
 // it. Stored objects are immutable: a write stores a new object and never
 // changes one in place, so a read can deep-copy outside the lock.
 //
@@ -51,8 +51,9 @@
 // write, so the store first computes an upper bound of the encoded size by
 // walking the object without allocating (every string byte counted as its
 // longest escape, every number at its longest form, every field as if
-// present) and encodes only when the bound exceeds the limit: the check
-// is exact, and cheap for every object not near the limit.
+// present, quantities at their exact (memoised) length) with plans
+// compiled once per type, and encodes only when the bound exceeds the
+// limit: the check is exact, and cheap for every object not near it.
 //
 // # Time and identity
 //
