@@ -76,7 +76,9 @@ type algo struct {
 // filterNode runs the filters of prof on node, with higher-or-equal
 // priority pods nominated to the node counted as if they were there.
 func filterNode(ctx context.Context, prof *profile, skip []bool, cs *fw.CycleState, pod *fw.PodInfo, node *fw.NodeInfo, nom nominations) *fw.Status {
-	if noms := nom[node.Name()]; len(noms) > 0 {
+	if len(nom) == 0 {
+		// common case: no nominations
+	} else if noms := nom[node.Name()]; len(noms) > 0 {
 		var c *fw.NodeInfo
 		for _, np := range noms {
 			if np.Pod.UID != pod.Pod.UID && np.Priority >= pod.Priority {

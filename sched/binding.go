@@ -305,6 +305,8 @@ func (s *Scheduler) bindCycle(ctx context.Context, prof *profile, cs *fw.CycleSt
 	s.clearNomination(pod.Pod.UID)
 	s.events.forget(pod.Pod.UID)
 	s.metrics.bound(qp, s.clock.Now())
+	s.statLastBind.Store(time.Now().UnixNano())
+	s.statBound.Add(1)
 	for _, p := range prof.postBind {
 		p.PostBind(ctx, cs, pod, node)
 	}

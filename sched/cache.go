@@ -248,3 +248,11 @@ func (c *cache) FullSnapshot() *fw.Snapshot {
 	c.mu.Unlock()
 	return fw.NewSnapshot(infos...)
 }
+
+// newLoopSnapshot returns the scheduling loop's snapshot, the one kept
+// incrementally (with a change log for IncrementalLister).
+func newLoopSnapshot() *fw.Snapshot {
+	s := fw.NewSnapshot()
+	s.SetIncremental()
+	return s
+}

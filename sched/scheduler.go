@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -99,6 +100,12 @@ type Scheduler struct {
 
 	bindSem chan struct{}
 	bindWG  sync.WaitGroup
+
+	// stats for benchmarks: bindings done, first pop and last binding
+	// (UnixNano).
+	statBound    atomic.Int64
+	statFirstPop atomic.Int64
+	statLastBind atomic.Int64
 }
 
 // New validates cfg and builds a Scheduler.
@@ -152,7 +159,7 @@ func New(cfg Config) (*Scheduler, error) {
 		cache:     newCache(),
 		queue:     newSchedQueue(cfg.Clock, cfg.InitialBackoff, cfg.MaxBackoff),
 		algo:      algo{parallelism: cfg.Parallelism, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))},
-		snapshot:  fw.NewSnapshot(),
+		snapshot:  newLoopSnapshot(),
 		waiting:   map[api.UID]*waitingPod{},
 		nominated: nominations{},
 		nomOf:     map[api.UID]string{},
@@ -306,6 +313,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		if err != nil {
 			return s.runErr(ctx, errc)
 		}
+		s.statFirstPop.CompareAndSwap(0, time.Now().UnixNano())
 		s.scheduleQueued(ctx, qp)
 	}
 }

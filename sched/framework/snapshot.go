@@ -18,7 +18,30 @@ type Snapshot struct {
 
 	structural bool // list order must be rebuilt
 	affDirty   bool
+
+	// Change log, for IncrementalLister (see SetIncremental).
+	incremental bool
+	epoch       int64
+	gen         int64
+	log         []*NodeInfo
+	pending     []*NodeInfo
+	logFloor    int64
 }
+
+// IncrementalLister is an optional capability of a NodeLister: it tells
+// which nodes changed since a version, so a plugin can keep aggregates
+// across cycles and update them in time proportional to the change.
+type IncrementalLister interface {
+	// Version returns the lister's epoch (it changes when nodes are added
+	// or removed) and its generation (the highest NodeInfo.Generation).
+	Version() (epoch, gen int64)
+	// ChangedSince returns the NodeInfos (latest versions, possibly
+	// repeated) whose Generation is above gen, provided the epoch is
+	// still epoch; false means the caller must rescan List().
+	ChangedSince(epoch, gen int64) ([]*NodeInfo, bool)
+}
+
+var _ IncrementalLister = (*Snapshot)(nil)
 
 var _ NodeLister = (*Snapshot)(nil)
 
@@ -50,8 +73,16 @@ func ImageCounts(nodes []*NodeInfo) map[string]int {
 	return m
 }
 
+// SetIncremental turns on the change log behind ChangedSince. Only a
+// snapshot kept up to date by one owner (the scheduling loop's) should
+// have it: plugins keep aggregates for one incremental lister.
+func (s *Snapshot) SetIncremental() { s.incremental = true }
+
 // Set adds or replaces the NodeInfo of n's node.
 func (s *Snapshot) Set(n *NodeInfo) {
+	if s.incremental {
+		s.pending = append(s.pending, n)
+	}
 	name := n.Name()
 	old, ok := s.infos[name]
 	s.infos[name] = n
@@ -70,6 +101,9 @@ func (s *Snapshot) Remove(name string) {
 	if old, ok := s.infos[name]; ok {
 		delete(s.infos, name)
 		s.structural = true
+		if s.incremental {
+			s.pending = append(s.pending, &NodeInfo{node: old.node, Generation: old.Generation})
+		}
 		if len(old.PodsWithAffinity) > 0 {
 			s.affDirty = true
 		}
@@ -82,6 +116,7 @@ func (s *Snapshot) SetImageCounts(m map[string]int) { s.images = m }
 // Commit makes the changes since the last Commit visible to readers.
 func (s *Snapshot) Commit() {
 	if s.structural {
+		s.epoch++
 		s.list = s.list[:0]
 		for _, n := range s.infos {
 			s.list = append(s.list, n)
@@ -102,6 +137,44 @@ func (s *Snapshot) Commit() {
 		}
 		s.affDirty = false
 	}
+	if len(s.pending) > 0 {
+		slices.SortFunc(s.pending, func(a, b *NodeInfo) int { return cmpInt64(a.Generation, b.Generation) })
+		for _, n := range s.pending {
+			if n.Generation > s.gen {
+				s.gen = n.Generation
+			}
+		}
+		s.log = append(s.log, s.pending...)
+		clear(s.pending)
+		s.pending = s.pending[:0]
+		if max := 4*len(s.list) + 1024; len(s.log) > max {
+			drop := len(s.log) / 2
+			s.logFloor = s.log[drop-1].Generation
+			s.log = append(s.log[:0], s.log[drop:]...)
+		}
+	}
+}
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// Version implements IncrementalLister.
+func (s *Snapshot) Version() (epoch, gen int64) { return s.epoch, s.gen }
+
+// ChangedSince implements IncrementalLister.
+func (s *Snapshot) ChangedSince(epoch, gen int64) ([]*NodeInfo, bool) {
+	if !s.incremental || epoch != s.epoch || gen < s.logFloor {
+		return nil, false
+	}
+	i, _ := slices.BinarySearchFunc(s.log, gen+1, func(n *NodeInfo, g int64) int { return cmpInt64(n.Generation, g) })
+	return s.log[i:], true
 }
 
 // List implements NodeLister.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
+	"sync"
 
 	"github.com/fleetkit/orchestrator/api"
 	fw "github.com/fleetkit/orchestrator/sched/framework"
@@ -29,7 +31,35 @@ type PodTopologySpread struct {
 	missing, skew, skip *fw.Status
 	filterKey           fw.StateKey[*spreadState]
 	scoreKey            fw.StateKey[*spreadScoreState]
+
+	// memo keeps the domain counts of recent constraint sets for the one
+	// IncrementalLister it follows, so that PreFilter costs time in
+	// proportion to the nodes changed since the previous cycle rather
+	// than to the cluster. Only the owner lister's cycles read or write it
+	// (they are sequential); other listers (dry runs) count from scratch.
+	mu    sync.Mutex
+	owner fw.NodeLister
+	memo  map[string]*spreadMemo
 }
+
+// spreadMemo holds, for one set of hard constraints (and node affinity),
+// each node's contribution and the per-domain sums.
+type spreadMemo struct {
+	epoch, gen int64
+	nodes      map[string]*spreadNode
+	counts     []map[string]int32 // per constraint: domain -> matching pods
+	domains    []map[string]int32 // per constraint: domain -> eligible nodes
+	hist       []map[int32]int32  // per constraint: count -> domains with it
+	lastUse    uint64
+}
+
+type spreadNode struct {
+	eligible bool
+	values   []string
+	counts   []int32
+}
+
+const maxSpreadMemos = 64
 
 var (
 	_ fw.PreFilterPlugin = (*PodTopologySpread)(nil)
@@ -124,34 +154,176 @@ func (p *PodTopologySpread) PreFilter(_ context.Context, cs *fw.CycleState, pod 
 	if len(cons) == 0 {
 		return p.skip
 	}
-	st := &spreadState{cons: cons, counts: make([]map[string]int32, len(cons)), min: make([]int32, len(cons))}
-	for i := range cons {
-		st.counts[i] = map[string]int32{}
-	}
 	aff := NewRequiredNodeAffinity(pod.Pod)
-	for _, n := range cs.Nodes().List() {
-		labels := nodeLabels(n)
-		if !hasAllKeys(labels, cons) || !aff.Match(n.Node()) {
-			continue
-		}
+	st := &spreadState{cons: cons, min: make([]int32, len(cons))}
+	nodes := cs.Nodes()
+	if inc, ok := nodes.(fw.IncrementalLister); ok && p.claim(nodes) {
+		m := p.memoFor(memoKey(pod.Pod, cons), len(cons))
+		p.refresh(m, inc, nodes, pod.Pod.Namespace, cons, &aff)
+		st.counts = m.counts
 		for i := range cons {
-			st.counts[i][labels[cons[i].key]] += countMatching(n, pod.Pod.Namespace, cons[i].selector)
+			st.min[i] = minFromHist(m.hist[i], len(m.domains[i]), cons[i].minDomains)
 		}
-	}
-	for i := range cons {
-		min := int32(math.MaxInt32)
-		for _, c := range st.counts[i] {
-			if c < min {
-				min = c
+	} else {
+		st.counts = make([]map[string]int32, len(cons))
+		for i := range cons {
+			st.counts[i] = map[string]int32{}
+		}
+		for _, n := range nodes.List() {
+			labels := nodeLabels(n)
+			if !hasAllKeys(labels, cons) || !aff.Match(n.Node()) {
+				continue
+			}
+			for i := range cons {
+				st.counts[i][labels[cons[i].key]] += countMatching(n, pod.Pod.Namespace, cons[i].selector)
 			}
 		}
-		if len(st.counts[i]) < int(cons[i].minDomains) || min == math.MaxInt32 {
-			min = 0
+		for i := range cons {
+			min := int32(math.MaxInt32)
+			for _, c := range st.counts[i] {
+				if c < min {
+					min = c
+				}
+			}
+			if len(st.counts[i]) < int(cons[i].minDomains) || min == math.MaxInt32 {
+				min = 0
+			}
+			st.min[i] = min
 		}
-		st.min[i] = min
 	}
 	fw.Write(cs, p.filterKey, st)
 	return nil
+}
+
+// claim reports whether nodes is (now) the lister the memo follows: the
+// first incremental lister seen keeps it.
+func (p *PodTopologySpread) claim(nodes fw.NodeLister) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.owner == nil {
+		p.owner = nodes
+		p.memo = map[string]*spreadMemo{}
+	}
+	return p.owner == nodes
+}
+
+func memoKey(pod *api.Pod, cons []spreadConstraint) string {
+	var b strings.Builder
+	b.WriteString(pod.Namespace)
+	for i := range cons {
+		fmt.Fprintf(&b, "|%s|%s", cons[i].key, cons[i].selector.String())
+	}
+	if a := pod.Spec.Affinity; len(pod.Spec.NodeSelector) > 0 || (a != nil && a.NodeAffinity != nil && a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution != nil) {
+		fmt.Fprintf(&b, "|%v", pod.Spec.NodeSelector)
+		if a != nil && a.NodeAffinity != nil && a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution != nil {
+			fmt.Fprintf(&b, "|%+v", *a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution)
+		}
+	}
+	return b.String()
+}
+
+func (p *PodTopologySpread) memoFor(key string, n int) *spreadMemo {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	m, ok := p.memo[key]
+	if !ok {
+		if len(p.memo) >= maxSpreadMemos {
+			clear(p.memo)
+		}
+		m = &spreadMemo{epoch: -1}
+		m.reset(n)
+		p.memo[key] = m
+	}
+	return m
+}
+
+func (m *spreadMemo) reset(n int) {
+	m.nodes = map[string]*spreadNode{}
+	m.counts = make([]map[string]int32, n)
+	m.domains = make([]map[string]int32, n)
+	m.hist = make([]map[int32]int32, n)
+	for i := 0; i < n; i++ {
+		m.counts[i] = map[string]int32{}
+		m.domains[i] = map[string]int32{}
+		m.hist[i] = map[int32]int32{}
+	}
+}
+
+// refresh brings m up to date with the nodes changed since its version.
+func (p *PodTopologySpread) refresh(m *spreadMemo, inc fw.IncrementalLister, nodes fw.NodeLister, ns string, cons []spreadConstraint, aff *RequiredNodeAffinity) {
+	epoch, gen := inc.Version()
+	changed, ok := inc.ChangedSince(m.epoch, m.gen)
+	if !ok {
+		m.reset(len(cons))
+		changed = nodes.List()
+	}
+	for _, n := range changed {
+		name := n.Name()
+		if cur, ok := nodes.Get(name); ok {
+			n = cur
+		} else {
+			n = nil
+		}
+		if old, ok := m.nodes[name]; ok {
+			m.apply(old, -1)
+			delete(m.nodes, name)
+		}
+		if n == nil {
+			continue
+		}
+		labels := nodeLabels(n)
+		sn := &spreadNode{eligible: hasAllKeys(labels, cons) && aff.Match(n.Node())}
+		if sn.eligible {
+			sn.values = make([]string, len(cons))
+			sn.counts = make([]int32, len(cons))
+			for i := range cons {
+				sn.values[i] = labels[cons[i].key]
+				sn.counts[i] = countMatching(n, ns, cons[i].selector)
+			}
+			m.apply(sn, 1)
+		}
+		m.nodes[name] = sn
+	}
+	m.epoch, m.gen = epoch, gen
+}
+
+// apply adds (sign 1) or removes (sign -1) a node's contribution.
+func (m *spreadMemo) apply(sn *spreadNode, sign int32) {
+	if !sn.eligible {
+		return
+	}
+	for i, v := range sn.values {
+		old := m.counts[i][v]
+		hadDomain := m.domains[i][v] > 0
+		m.domains[i][v] += sign
+		next := old + sign*sn.counts[i]
+		if hadDomain {
+			if m.hist[i][old]--; m.hist[i][old] <= 0 {
+				delete(m.hist[i], old)
+			}
+		}
+		if m.domains[i][v] > 0 {
+			m.counts[i][v] = next
+			m.hist[i][next]++
+		} else {
+			delete(m.domains[i], v)
+			delete(m.counts[i], v)
+		}
+	}
+}
+
+// minFromHist returns the smallest count over domains (0 below minDomains).
+func minFromHist(hist map[int32]int32, domains int, minDomains int32) int32 {
+	if domains < int(minDomains) || len(hist) == 0 {
+		return 0
+	}
+	min := int32(math.MaxInt32)
+	for c := range hist {
+		if c < min {
+			min = c
+		}
+	}
+	return min
 }
 
 func (p *PodTopologySpread) Filter(_ context.Context, cs *fw.CycleState, _ *fw.PodInfo, node *fw.NodeInfo) *fw.Status {
