@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/fleetkit/orchestrator/api"
-	"github.com/fleetkit/orchestrator/store"
 	fw "github.com/fleetkit/orchestrator/sched/framework"
+	"github.com/fleetkit/orchestrator/store"
 )
 
 // benchCluster runs one scheduler over a fresh memstore holding nodes and
