@@ -32,5 +32,10 @@
 //     timeout errors, are store.ErrUnavailable; a call without a deadline
 //     gets Config.RequestTimeout, so no call hangs on a dead etcd.
 //
+// Objects returned by Get, List and the writes belong to the caller. Event
+// objects are shared by the watches of one Store (each change is decoded
+// once, however many watch it) and must be treated as read-only, as with
+// memstore; copy one (DeepCopyObject) to change it.
+//
 // Store is safe for concurrent use. Close releases the client it created.
 package etcdstore

@@ -73,6 +73,8 @@ type Store struct {
 	cfg       Config
 	log       *slog.Logger
 
+	decodes *decodeCache
+
 	mu      sync.Mutex
 	closed  bool
 	watches sync.WaitGroup
@@ -109,7 +111,7 @@ func New(cfg Config) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s := &Store{root: "/" + cfg.Prefix + "/", cfg: cfg, log: log, cancels: map[*watch]context.CancelFunc{}}
+	s := &Store{root: "/" + cfg.Prefix + "/", cfg: cfg, log: log, cancels: map[*watch]context.CancelFunc{}, decodes: newDecodeCache(4096)}
 	if cfg.Client != nil {
 		s.client = cfg.Client
 		return s, nil
@@ -537,11 +539,15 @@ func setStatus(dst, src api.Object) {
 	f.Set(reflect.ValueOf(src.DeepCopyObject()).Elem().FieldByName("Status"))
 }
 
-// specChanged compares everything but metadata and status, by encoding:
-// the spec for kinds with one, the payload fields for Endpoints and
-// Event. Comparing encodings treats nil and empty alike, as a round trip
-// through the store does.
+// specChanged compares everything but metadata and status: the spec
+// for kinds with one, the payload fields for Endpoints and Event. Equal
+// values (the usual case of a metadata or status write) are recognised
+// without encoding; otherwise the encodings decide, so that nil and empty
+// count as equal, as a round trip through the store makes them.
 func specChanged(a, b api.Object) (bool, error) {
+	if reflect.DeepEqual(payload(a), payload(b)) {
+		return false, nil
+	}
 	ea, err := specBytes(a)
 	if err != nil {
 		return false, err
@@ -551,6 +557,18 @@ func specChanged(a, b api.Object) (bool, error) {
 		return false, err
 	}
 	return string(ea) != string(eb), nil
+}
+
+// payload returns the fields of o other than ObjectMeta and Status.
+func payload(o api.Object) []any {
+	v := reflect.ValueOf(o).Elem()
+	var out []any
+	for i := 0; i < v.NumField(); i++ {
+		if f := v.Type().Field(i); f.Name != "ObjectMeta" && f.Name != "Status" {
+			out = append(out, v.Field(i).Interface())
+		}
+	}
+	return out
 }
 
 func specBytes(o api.Object) ([]byte, error) {

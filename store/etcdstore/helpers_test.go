@@ -18,6 +18,9 @@ func newStore(t testing.TB) (*etcdstore.Store, *etcdtest.Server) {
 	return storeOn(t, srv, etcdstore.Config{}), srv
 }
 
+// etcdstoreConfig is the configuration tests use.
+func etcdstoreConfig() etcdstore.Config { return etcdstore.Config{} }
+
 func storeOn(t testing.TB, srv *etcdtest.Server, cfg etcdstore.Config) *etcdstore.Store {
 	t.Helper()
 	cfg.Endpoints = srv.Endpoints

@@ -232,7 +232,11 @@ func (w *watch) convert(ev *clientv3.Event) (store.Event, bool) {
 	rev := ev.Kv.ModRevision
 	var prev api.Object
 	if ev.PrevKv != nil {
-		p, err := decode(w.kind, ev.PrevKv)
+		prevRV := ev.PrevKv.ModRevision
+		if ev.Type == clientv3.EventTypeDelete {
+			prevRV = rev // a Deleted object carries the revision of the delete
+		}
+		p, err := w.s.decodes.decode(w.kind, ev.PrevKv, prevRV)
 		if err != nil {
 			w.s.log.Warn("etcdstore: skipping undecodable previous value", "err", err)
 		} else {
@@ -243,10 +247,9 @@ func (w *watch) convert(ev *clientv3.Event) (store.Event, bool) {
 		if prev == nil || !w.matches(prev) {
 			return store.Event{}, false
 		}
-		prev.Meta().ResourceVersion = rev
 		return store.Event{Type: store.Deleted, Object: prev, Revision: rev}, true
 	}
-	obj, err := decode(w.kind, ev.Kv)
+	obj, err := w.s.decodes.decode(w.kind, ev.Kv, rev)
 	if err != nil {
 		w.s.log.Warn("etcdstore: skipping undecodable value", "err", err)
 		return store.Event{}, false

@@ -1,0 +1,61 @@
+package etcdstore
+
+import (
+	"sync"
+
+	"go.etcd.io/etcd/api/v3/mvccpb"
+
+	"github.com/fleetkit/orchestrator/api"
+)
+
+// decodeCache shares decoded watch objects between the watches of one
+// Store: N watchers of a change decode it once instead of N times, which
+// is most of the cost of a fan-out (JSON decoding dominates). Objects in
+// it are read-only, as event objects are (see the package doc).
+//
+// It holds the last size decodes (FIFO). A miss only costs a decode, so
+// correctness never depends on it. Safe for concurrent use.
+type decodeCache struct {
+	mu   sync.Mutex
+	m    map[cacheKey]api.Object
+	ring []cacheKey
+	next int
+}
+
+type cacheKey struct {
+	key string
+	mod int64 // the value's mod revision
+	rv  int64 // the resourceVersion the object carries
+}
+
+func newDecodeCache(size int) *decodeCache {
+	return &decodeCache{m: make(map[cacheKey]api.Object, size), ring: make([]cacheKey, size)}
+}
+
+// decode returns kv decoded with resourceVersion rv, shared.
+func (c *decodeCache) decode(kind api.Kind, kv *mvccpb.KeyValue, rv int64) (api.Object, error) {
+	k := cacheKey{key: string(kv.Key), mod: kv.ModRevision, rv: rv}
+	c.mu.Lock()
+	obj, ok := c.m[k]
+	c.mu.Unlock()
+	if ok {
+		return obj, nil
+	}
+	obj, err := decode(kind, kv)
+	if err != nil {
+		return nil, err
+	}
+	obj.Meta().ResourceVersion = rv
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.m[k]; ok {
+		return old, nil // decoded concurrently: share one
+	}
+	if len(c.m) == len(c.ring) {
+		delete(c.m, c.ring[c.next])
+	}
+	c.ring[c.next] = k
+	c.next = (c.next + 1) % len(c.ring)
+	c.m[k] = obj
+	return obj, nil
+}
