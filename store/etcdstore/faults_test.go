@@ -96,3 +96,39 @@ func TestUnavailable(t *testing.T) {
 		t.Fatalf("after restart: %v", err)
 	}
 }
+
+// TestNoLeaderEndsWatch: a member cut off from its cluster's quorum (here:
+// the other two members stopped) cancels watches that require a leader,
+// so the watch ends with ErrUnavailable instead of going silent, and
+// reads fail with ErrUnavailable within their deadline.
+func TestNoLeaderEndsWatch(t *testing.T) {
+	members := etcdtest.StartEmbeddedCluster(t, 3, etcdtest.Options{})
+	s := storeOn(t, members[0], etcdstore.Config{})
+	ctx := ctxT(t)
+	if _, err := s.Create(ctx, pod("ns", "a", nil)); err != nil {
+		t.Fatal(err)
+	}
+	w, err := s.Watch(ctx, api.KindPod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	members[1].Stop()
+	members[2].Stop()
+	timeout := time.After(30 * time.Second)
+	for open := true; open; {
+		select {
+		case _, open = <-w.Events():
+		case <-timeout:
+			t.Fatal("the watch on a member without a leader neither ended nor errored in 30s: it hangs silently")
+		}
+	}
+	if err := w.Err(); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("watch ended with %v, want ErrUnavailable", err)
+	}
+	cctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if _, err := s.Get(cctx, api.KindPod, "ns", "a"); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("get without a leader: %v, want ErrUnavailable", err)
+	}
+}
