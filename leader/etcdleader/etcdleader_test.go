@@ -11,7 +11,11 @@ import (
 
 	"github.com/fleetkit/orchestrator/internal/etcdtest"
 	"github.com/fleetkit/orchestrator/leader/etcdleader"
+	"github.com/fleetkit/orchestrator/reconcile"
 )
+
+// An Elector is a reconcile.Elector: controllers gate on it directly.
+var _ reconcile.Elector = (*etcdleader.Elector)(nil)
 
 // killableLease wraps a client's lease API so a test can kill the
 // session: renewals and revocation fail and the session's keep-alive

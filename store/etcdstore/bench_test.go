@@ -21,7 +21,8 @@ import (
 // and on memstore with the same code, so the ratio of the two comes out
 // of one run on one machine:
 //
-//	go test -run '^$' -bench . -benchtime 2000x ./store/etcdstore
+//	go test -run '^$' -bench 'Update|GetParallel|Codec' -benchtime 2000x ./store/etcdstore
+//	go test -run '^$' -bench WatchFanout -benchtime 1x ./store/etcdstore
 
 // typicalPod is a pod as a Deployment creates it (as in memstore's
 // benchmarks).

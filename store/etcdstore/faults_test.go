@@ -12,11 +12,16 @@ import (
 	"github.com/fleetkit/orchestrator/store/etcdstore"
 )
 
-// TestMutualTLS proves that the server refuses a client without a valid
-// certificate and serves one with it.
+// TestMutualTLS proves that the server (in-process, and the etcd binary)
+// refuses a client without a valid certificate and serves one with it.
 func TestMutualTLS(t *testing.T) {
+	t.Run("embedded", func(t *testing.T) { testMutualTLS(t, etcdtest.StartEmbedded) })
+	t.Run("binary", func(t *testing.T) { testMutualTLS(t, etcdtest.StartBinary) })
+}
+
+func testMutualTLS(t *testing.T, start func(testing.TB, etcdtest.Options) *etcdtest.Server) {
 	tl := etcdtest.NewTLS(t)
-	srv := etcdtest.StartEmbedded(t, etcdtest.Options{TLS: tl})
+	srv := start(t, etcdtest.Options{TLS: tl})
 	good := storeOn(t, srv, etcdstore.Config{CAFile: tl.CAFile, CertFile: tl.ClientCertFile, KeyFile: tl.ClientKeyFile})
 	ctx := ctxT(t)
 	if _, err := good.Create(ctx, pod("ns", "a", nil)); err != nil {
