@@ -297,3 +297,5 @@ func waitUntil(t testing.TB, ctx context.Context, what string, cond func() bool)
 		}
 	}
 }
+
+func storeFrom(rev int64) store.WatchOption { return store.FromRevision(rev) }
