@@ -13,6 +13,11 @@ import (
 // is most of the cost of a fan-out (JSON decoding dominates). Objects in
 // it are read-only, as event objects are (see the package doc).
 //
+// Update also reads it: a value at a mod revision never changes, so an
+// object the caller read at resourceVersion rv (from a watch, or from a
+// write of this Store) is the stored state at rv, and an update that
+// names rv needs no read before its compare-and-swap transaction.
+//
 // It holds the last size decodes (FIFO). A miss only costs a decode, so
 // correctness never depends on it. Safe for concurrent use.
 type decodeCache struct {
@@ -46,10 +51,25 @@ func (c *decodeCache) decode(kind api.Kind, kv *mvccpb.KeyValue, rv int64) (api.
 		return nil, err
 	}
 	obj.Meta().ResourceVersion = rv
+	return c.put(k, obj), nil
+}
+
+// stored returns the object stored under key at mod revision mod, if
+// cached. It is shared: read-only.
+func (c *decodeCache) stored(key string, mod int64) (api.Object, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	obj, ok := c.m[cacheKey{key: key, mod: mod, rv: mod}]
+	return obj, ok
+}
+
+// put caches obj (which the caller no longer changes) under k, or
+// returns the object already cached there.
+func (c *decodeCache) put(k cacheKey, obj api.Object) api.Object {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if old, ok := c.m[k]; ok {
-		return old, nil // decoded concurrently: share one
+		return old // decoded concurrently: share one
 	}
 	if len(c.m) == len(c.ring) {
 		delete(c.m, c.ring[c.next])
@@ -57,5 +77,5 @@ func (c *decodeCache) decode(kind api.Kind, kv *mvccpb.KeyValue, rv int64) (api.
 	c.ring[c.next] = k
 	c.next = (c.next + 1) % len(c.ring)
 	c.m[k] = obj
-	return obj, nil
+	return obj
 }

@@ -424,6 +424,7 @@ func (s *Store) Create(ctx context.Context, obj api.Object) (api.Object, error) 
 			return nil, fmt.Errorf("etcdstore: create %s %s/%s: %w", o.Kind(), m.Namespace, m.Name, store.ErrAlreadyExists)
 		}
 		m.ResourceVersion = resp.Header.Revision
+		s.decodes.put(cacheKey{key: key, mod: m.ResourceVersion, rv: m.ResourceVersion}, o.DeepCopyObject())
 		return o, nil
 	}
 }
@@ -455,12 +456,21 @@ func (s *Store) update(ctx context.Context, obj api.Object, statusOnly bool) (ap
 	ctx, cancel := s.reqCtx(ctx)
 	defer cancel()
 	for {
-		cur, kv, err := s.get(ctx, kind, in.Namespace, in.Name)
-		if err != nil {
-			return nil, fmt.Errorf("etcdstore: update: %w", err)
-		}
-		if in.ResourceVersion != 0 && in.ResourceVersion != kv.ModRevision {
-			return nil, fmt.Errorf("etcdstore: %s: resourceVersion %d, stored %d: %w", what, in.ResourceVersion, kv.ModRevision, store.ErrConflict)
+		var cur api.Object
+		var mod int64
+		if c, ok := s.decodes.stored(key, in.ResourceVersion); ok && in.ResourceVersion != 0 {
+			// The state at the named revision is known: the transaction's
+			// compare decides whether it is still current.
+			cur, mod = c, in.ResourceVersion
+		} else {
+			c, kv, err := s.get(ctx, kind, in.Namespace, in.Name)
+			if err != nil {
+				return nil, fmt.Errorf("etcdstore: update: %w", err)
+			}
+			if in.ResourceVersion != 0 && in.ResourceVersion != kv.ModRevision {
+				return nil, fmt.Errorf("etcdstore: %s: resourceVersion %d, stored %d: %w", what, in.ResourceVersion, kv.ModRevision, store.ErrConflict)
+			}
+			cur, mod = c, kv.ModRevision
 		}
 		next, err := merge(cur, obj, statusOnly)
 		if err != nil {
@@ -478,7 +488,7 @@ func (s *Store) update(ctx context.Context, obj api.Object, statusOnly bool) (ap
 			op = clientv3.OpPut(key, string(data))
 		}
 		resp, err := s.client.Txn(ctx).
-			If(clientv3.Compare(clientv3.ModRevision(key), "=", kv.ModRevision)).
+			If(clientv3.Compare(clientv3.ModRevision(key), "=", mod)).
 			Then(op).
 			Commit()
 		if err != nil {
@@ -486,11 +496,18 @@ func (s *Store) update(ctx context.Context, obj api.Object, statusOnly bool) (ap
 		}
 		if !resp.Succeeded {
 			if in.ResourceVersion != 0 {
+				if _, _, err := s.get(ctx, kind, in.Namespace, in.Name); errors.Is(err, store.ErrNotFound) {
+					return nil, fmt.Errorf("etcdstore: update: %w", err) // deleted since
+				}
 				return nil, fmt.Errorf("etcdstore: %s: changed concurrently: %w", what, store.ErrConflict)
 			}
 			continue // unconditional update: re-read and try again
 		}
-		nm.ResourceVersion = resp.Header.Revision
+		rev := resp.Header.Revision
+		nm.ResourceVersion = rev
+		if op.IsPut() {
+			s.decodes.put(cacheKey{key: key, mod: rev, rv: rev}, next.DeepCopyObject())
+		}
 		return next, nil
 	}
 }
