@@ -23,7 +23,7 @@ import (
 // it binds, the room is reserved for it: lower-priority pods are filtered
 // as if it were already there.
 //
-// Limits: gang members do not preempt; plugin state computed by PreFilter
+// Limits: gang members neither preempt nor are preempted; plugin state computed by PreFilter
 // (spread counts, affinity) is not recomputed for the removed victims, so
 // preemption only helps pods rejected for resources or by stateless
 // filters.
@@ -132,7 +132,9 @@ func (p *preemption) selectVictims(ctx context.Context, skip []bool, cs *fw.Cycl
 	c := node.Clone()
 	var lower []*fw.PodInfo
 	for _, q := range node.Pods {
-		if q.Priority < pod.Priority {
+		// Gang members are never victims: evicting one would leave a
+		// partial gang running.
+		if q.Priority < pod.Priority && q.Group == "" {
 			lower = append(lower, q)
 			c.RemovePod(q)
 		}
