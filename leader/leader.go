@@ -59,8 +59,9 @@ type Config struct {
 	// Namespace and Name name the Lease. Name is required; Namespace
 	// defaults to "default".
 	Namespace, Name string
-	// Identity names this candidate in the Lease. Defaults to the host
-	// name and process id.
+	// Identity names this candidate in the Lease; it must be unique
+	// among candidates (a candidate takes a lease held under its own
+	// identity at once). Defaults to the host name and process id.
 	Identity string
 	// LeaseDuration is how long a candidate waits, after it last saw the
 	// lease change, before it takes over. Defaults to 15s.

@@ -26,8 +26,9 @@ type Config struct {
 	// Election is the key prefix candidates campaign under, e.g.
 	// "/fleetkit/leader/scheduler". Required.
 	Election string
-	// Identity is the value this candidate proclaims. Defaults to the
-	// host name and process id.
+	// Identity is the value this candidate proclaims (for observers;
+	// the election itself is by session). Defaults to the host name and
+	// process id.
 	Identity string
 	// TTL is the session lease's time to live, rounded up to whole
 	// seconds: how long a dead leader blocks the election. Defaults to

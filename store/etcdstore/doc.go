@@ -32,6 +32,18 @@
 //     timeout errors, are store.ErrUnavailable; a call without a deadline
 //     gets Config.RequestTimeout, so no call hangs on a dead etcd.
 //
+// # Encoding and cost
+//
+// Values are compact JSON (encoding/json), readable with etcdctl. For a
+// typical pod that is about 550 bytes, 4µs to encode and 9µs to decode
+// (BenchmarkCodec); next to an etcd round trip (~100µs or more) it is
+// not the bottleneck, except in watch fan-out, where each change is
+// decoded once per Store and shared by its watches. An Update that names
+// a resourceVersion this Store has already seen (from a watch or its own
+// write) needs no read before its transaction: one round trip.
+// Lists of a namespaced kind across all namespaces read the whole range
+// for each page (see List).
+//
 // Objects returned by Get, List and the writes belong to the caller. Event
 // objects are shared by the watches of one Store (each change is decoded
 // once, however many watch it) and must be treated as read-only, as with
