@@ -9,6 +9,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -27,6 +28,9 @@ const (
 	// AnnotationDesiredReplicas, on a ReplicaSet, is the Deployment's
 	// replicas when the ReplicaSet was last scaled (proportional scaling).
 	AnnotationDesiredReplicas = "deployment.kubernetes.io/desired-replicas"
+	// AnnotationMaxReplicas, on a ReplicaSet, is replicas + maxSurge of
+	// the Deployment when the ReplicaSet was last scaled.
+	AnnotationMaxReplicas = "deployment.kubernetes.io/max-replicas"
 	// AnnotationComplete, on a ReplicaSet, marks a revision whose rollout
 	// completed: the target of automatic rollbacks.
 	AnnotationComplete = "deployment.fleetkit.dev/complete"
@@ -260,6 +264,7 @@ func (c *Controller) createNewRS(ctx context.Context, d *api.Deployment, rss []*
 			Annotations: map[string]string{
 				api.AnnotationRevision:    strconv.FormatInt(maxRevision(rss)+1, 10),
 				AnnotationDesiredReplicas: strconv.Itoa(int(ptrOr(d.Spec.Replicas, 1))),
+				AnnotationMaxReplicas:     strconv.Itoa(int(ptrOr(d.Spec.Replicas, 1) + maxSurge(d, ptrOr(d.Spec.Replicas, 1)))),
 			},
 			OwnerReferences: []api.OwnerReference{podutil.ControllerRef(d)},
 		},
@@ -267,8 +272,19 @@ func (c *Controller) createNewRS(ctx context.Context, d *api.Deployment, rss []*
 	}
 	out, err := c.cfg.Store.Create(ctx, rs)
 	if errors.Is(err, store.ErrAlreadyExists) {
-		// A ReplicaSet of that name with another template: a hash
-		// collision. Bump the count so the next sync picks another name.
+		// Ours, not yet in the informer? Then use it.
+		got, gerr := c.cfg.Store.Get(ctx, api.KindReplicaSet, rs.Namespace, rs.Name)
+		if gerr != nil {
+			return nil, fmt.Errorf("deployment: get replicaset %s/%s: %w", rs.Namespace, rs.Name, gerr)
+		}
+		if ex := got.(*api.ReplicaSet); equalTemplates(ex.Spec.Template, d.Spec.Template) {
+			if ref := podutil.ControllerOf(&ex.ObjectMeta); ref != nil && ref.UID == d.UID {
+				return ex, nil
+			}
+		}
+		// A ReplicaSet of that name with another template (or owner): a
+		// hash collision. Bump the count so the next sync picks another
+		// name.
 		cp := d.DeepCopy()
 		n := coll + 1
 		cp.Status.CollisionCount = &n
@@ -455,8 +471,11 @@ func (c *Controller) isScalingEvent(d *api.Deployment, rss []*api.ReplicaSet, re
 }
 
 // scaleProportionally spreads a change of replicas over the active
-// ReplicaSets in proportion to their size, the remainder going to the
-// largest (the new one on ties), so a rollout in progress keeps its ratio.
+// ReplicaSets in proportion to their size, as Kubernetes does: each
+// ReplicaSet grows by the ratio of the new maximum (replicas + surge) to
+// the one it was last scaled for (its max-replicas annotation), so a
+// partly applied scaling is never applied twice; the rounding remainder
+// goes to the largest (the newest on ties).
 func (c *Controller) scaleProportionally(ctx context.Context, d *api.Deployment, newRS *api.ReplicaSet, olds []*api.ReplicaSet, replicas, surge int32) (bool, error) {
 	rss := slices.Clone(olds)
 	if newRS != nil {
@@ -470,23 +489,35 @@ func (c *Controller) scaleProportionally(ctx context.Context, d *api.Deployment,
 	if d.Spec.Paused || d.Spec.Strategy.Type == api.RecreateDeploymentStrategyType {
 		allowed = replicas
 	}
-	delta := allowed - cur
-	target := map[api.UID]int32{}
+	toAdd := allowed - cur
 	slices.SortStableFunc(rss, func(a, b *api.ReplicaSet) int {
-		return cmp.Or(cmp.Compare(ptrOr(b.Spec.Replicas, 0), ptrOr(a.Spec.Replicas, 0)), cmp.Compare(revision(b), revision(a)))
+		x := cmp.Or(cmp.Compare(ptrOr(b.Spec.Replicas, 0), ptrOr(a.Spec.Replicas, 0)), cmp.Compare(revision(b), revision(a)))
+		if toAdd < 0 {
+			return -x // scale the smallest down first
+		}
+		return x
 	})
-	var given int32
+	target := map[api.UID]int32{}
+	var added int32
 	for _, rs := range rss {
 		spec := ptrOr(rs.Spec.Replicas, 0)
-		var share int32
-		if cur > 0 {
-			share = int32(int64(delta) * int64(spec) / int64(cur))
+		target[rs.UID] = spec
+		if toAdd == 0 || spec == 0 {
+			continue
 		}
-		target[rs.UID] = spec + share
-		given += share
+		frac := fraction(rs, allowed)
+		left := toAdd - added
+		var n int32
+		if toAdd > 0 {
+			n = min(frac, left)
+		} else {
+			n = max(frac, left)
+		}
+		target[rs.UID] += n
+		added += n
 	}
-	if len(rss) > 0 {
-		target[rss[0].UID] += delta - given
+	if len(rss) > 0 && toAdd != added {
+		target[rss[0].UID] += toAdd - added
 	}
 	for _, rs := range rss {
 		if err := c.scale(ctx, d, rs, max(0, target[rs.UID])); err != nil {
@@ -496,10 +527,24 @@ func (c *Controller) scaleProportionally(ctx context.Context, d *api.Deployment,
 	return true, nil
 }
 
-// scale sets rs's replicas (and its desired-replicas annotation).
+// fraction is how many replicas rs gains (or loses) when the
+// Deployment's maximum becomes allowed.
+func fraction(rs *api.ReplicaSet, allowed int32) int32 {
+	spec := ptrOr(rs.Spec.Replicas, 0)
+	was, err := strconv.ParseInt(rs.Annotations[AnnotationMaxReplicas], 10, 32)
+	if err != nil || was <= 0 {
+		return 0
+	}
+	return int32(math.Round(float64(spec)*float64(allowed)/float64(was))) - spec
+}
+
+// scale sets rs's replicas (and its desired- and max-replicas
+// annotations).
 func (c *Controller) scale(ctx context.Context, d *api.Deployment, rs *api.ReplicaSet, n int32) error {
-	want := strconv.Itoa(int(ptrOr(d.Spec.Replicas, 1)))
-	if ptrOr(rs.Spec.Replicas, 0) == n && rs.Annotations[AnnotationDesiredReplicas] == want {
+	replicas := ptrOr(d.Spec.Replicas, 1)
+	want := strconv.Itoa(int(replicas))
+	maxWant := strconv.Itoa(int(replicas + maxSurge(d, replicas)))
+	if ptrOr(rs.Spec.Replicas, 0) == n && rs.Annotations[AnnotationDesiredReplicas] == want && rs.Annotations[AnnotationMaxReplicas] == maxWant {
 		return nil
 	}
 	cp := rs.DeepCopy()
@@ -508,10 +553,27 @@ func (c *Controller) scale(ctx context.Context, d *api.Deployment, rs *api.Repli
 		cp.Annotations = map[string]string{}
 	}
 	cp.Annotations[AnnotationDesiredReplicas] = want
+	cp.Annotations[AnnotationMaxReplicas] = maxWant
 	if _, err := c.cfg.Store.Update(ctx, cp); err != nil {
 		return fmt.Errorf("deployment: scale %s/%s to %d: %w", rs.Namespace, rs.Name, n, err)
 	}
 	return nil
+}
+
+// maxSurge is d's resolved maxSurge (0 for Recreate or invalid bounds).
+func maxSurge(d *api.Deployment, replicas int32) int32 {
+	if d.Spec.Strategy.Type == api.RecreateDeploymentStrategyType {
+		return 0
+	}
+	var ru api.RollingUpdateDeployment
+	if d.Spec.Strategy.RollingUpdate != nil {
+		ru = *d.Spec.Strategy.RollingUpdate
+	}
+	s, _, err := ResolveFenceposts(ru.MaxSurge, ru.MaxUnavailable, replicas)
+	if err != nil {
+		return 0
+	}
+	return s
 }
 
 // cleanup deletes the oldest empty old ReplicaSets beyond

@@ -36,6 +36,13 @@ type cluster struct {
 
 func startCluster(t testing.TB, nodes int) cluster {
 	t.Helper()
+	return startClusterWith(t, nodes, nil)
+}
+
+// startClusterWith runs the ReplicaSet and Deployment controllers and a
+// simulated kubelet on which the pods named by fail never become ready.
+func startClusterWith(t testing.TB, nodes int, fail func(*api.Pod) bool) cluster {
+	t.Helper()
 	// A large watch buffer: bursts of thousands of writes are normal here.
 	st, err := memstore.New(memstore.Config{WatchBuffer: 1 << 20})
 	if err != nil {
@@ -54,7 +61,7 @@ func startCluster(t testing.TB, nodes int) cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kl, err := reconciletest.NewKubelet(reconciletest.KubeletConfig{Store: st, Nodes: names, Clock: clk, Bind: true})
+	kl, err := reconciletest.NewKubelet(reconciletest.KubeletConfig{Store: st, Nodes: names, Clock: clk, Bind: true, Fail: fail})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,6 +99,7 @@ type invariantChecker struct {
 	minReady, maxPods int
 	violations        []string
 	events            int
+	mixed             bool // pods of two templates existed at once
 }
 
 func watchInvariants(t *testing.T, st store.Store, minReady, maxPods int) (stop func() *invariantChecker) {
@@ -132,6 +140,11 @@ func watchInvariants(t *testing.T, st store.Store, minReady, maxPods int) (stop 
 					ready++
 				}
 			}
+			hashes := map[string]bool{}
+			for _, p := range ic.pods {
+				hashes[p.Labels[api.LabelPodTemplateHash]] = true
+			}
+			ic.mixed = ic.mixed || len(hashes) > 1
 			if ready < ic.minReady || len(ic.pods) > ic.maxPods {
 				ic.violations = append(ic.violations, "revision "+itoa(int(ev.Revision))+": ready="+itoa(ready)+" pods="+itoa(len(ic.pods)))
 			}
@@ -161,11 +174,7 @@ func TestRollingUpdateBoundsAndRollback(t *testing.T) {
 			original := getD(t, c.st, "web").Spec.Template
 
 			stop := watchInvariants(t, c.st, tc.minReady, tc.max)
-			d := getD(t, c.st, "web")
-			d.Spec.Template.Spec.Containers[0].Image = "nginx:2"
-			if _, err := c.st.Update(ctx, d); err != nil {
-				t.Fatal(err)
-			}
+			setImage(t, c.st, "nginx:2", nil)
 			reconciletest.Eventually(t, func() bool {
 				return complete(t, c.st, "web") && getD(t, c.st, "web").Annotations[api.AnnotationRevision] == "2"
 			}, "second rollout complete")
@@ -179,16 +188,18 @@ func TestRollingUpdateBoundsAndRollback(t *testing.T) {
 					t.Fatalf("pod %s still runs %s", o.Meta().Name, img)
 				}
 			}
-			d = getD(t, c.st, "web")
+			d := getD(t, c.st, "web")
 			if p := condFor(d, api.DeploymentProgressing); p == nil || p.Reason != deployment.ReasonNewRSAvailable {
 				t.Fatalf("Progressing = %+v, want NewReplicaSetAvailable", p)
 			}
 
 			// Roll back to the previous revision.
-			d.Annotations[api.AnnotationRollbackTo] = ""
-			if _, err := c.st.Update(ctx, d); err != nil {
-				t.Fatal(err)
-			}
+			defer func() {
+				if t.Failed() {
+					dump(t, c.st)
+				}
+			}()
+			mutateD(t, c.st, func(d *api.Deployment) { d.Annotations[api.AnnotationRollbackTo] = "" })
 			reconciletest.Eventually(t, func() bool {
 				d := getD(t, c.st, "web")
 				_, pending := d.Annotations[api.AnnotationRollbackTo]
