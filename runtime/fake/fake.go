@@ -21,7 +21,9 @@ import (
 // Script is the simulated behaviour of one container (one attempt).
 type Script struct {
 	// RunFor is how long the container runs before it exits by itself
-	// with ExitCode; 0 runs until stopped.
+	// with ExitCode; 0 runs until stopped. Durations under a millisecond
+	// (here and in OOMAfter) are immediate: the container has exited when
+	// StartContainer returns, whatever the clock does.
 	RunFor   time.Duration
 	ExitCode int32
 	// OOMAfter > 0: the container is OOM-killed (exit 137, reason
@@ -247,14 +249,20 @@ func (r *Runtime) StartContainer(ctx context.Context, id string) error {
 	c.st.State, c.st.StartedAt, c.started = runtime.StateRunning, now, now
 	c.st.PID = 1000 + r.seq
 	c.log.WriteString(c.script.Log)
+	r.publishLocked(runtime.Event{Type: runtime.EventStarted, ContainerID: id, SandboxID: c.st.SandboxID})
 	switch {
 	case c.script.OOMAfter > 0 && (c.script.RunFor == 0 || c.script.OOMAfter <= c.script.RunFor):
+		if c.script.OOMAfter < time.Millisecond {
+			r.exitLocked(c, 137, runtime.ReasonOOMKilled)
+			break
+		}
 		c.timer = r.clock.AfterFunc(c.script.OOMAfter, func() { r.exit(c, 137, runtime.ReasonOOMKilled) })
+	case c.script.RunFor > 0 && c.script.RunFor < time.Millisecond:
+		r.exitLocked(c, c.script.ExitCode, "")
 	case c.script.RunFor > 0:
 		code := c.script.ExitCode
 		c.timer = r.clock.AfterFunc(c.script.RunFor, func() { r.exit(c, code, "") })
 	}
-	r.publishLocked(runtime.Event{Type: runtime.EventStarted, ContainerID: id, SandboxID: c.st.SandboxID})
 	return nil
 }
 
@@ -529,7 +537,7 @@ func ArgsBehavior(sb runtime.Sandbox, cfg runtime.ContainerConfig) Script {
 		s.CPUMilli = 1000
 	case "oom":
 		if cfg.Resources.MemoryLimit > 0 {
-			s.OOMAfter = time.Millisecond
+			s.OOMAfter = time.Nanosecond
 		}
 	}
 	return s
