@@ -9,6 +9,7 @@ import (
 
 	"github.com/fleetkit/orchestrator/api"
 	fw "github.com/fleetkit/orchestrator/sched/framework"
+	"github.com/fleetkit/orchestrator/sched/plugins"
 	"github.com/fleetkit/orchestrator/store"
 )
 
@@ -16,7 +17,7 @@ import (
 // pods, and reports pods/s from the first pod popped to the last binding,
 // and allocations per scheduled pod (whole process: scheduler, informers
 // and store).
-func benchCluster(b *testing.B, nodes []*api.Node, pods []api.Object, wantBound int) {
+func benchCluster(b *testing.B, nodes []*api.Node, pods []api.Object, wantBound int, profiles ...Profile) {
 	b.Helper()
 	var totalPods, totalSec, totalAllocs float64
 	for i := 0; i < b.N; i++ {
@@ -33,7 +34,7 @@ func benchCluster(b *testing.B, nodes []*api.Node, pods []api.Object, wantBound 
 				b.Fatal(err)
 			}
 		}
-		s, err := New(Config{Store: st, Seed: 1})
+		s, err := New(Config{Store: st, Seed: 1, Profiles: profiles})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -147,16 +148,25 @@ func BenchmarkScheduleGangs(b *testing.B) {
 	benchCluster(b, nodes, objs, 8000)
 }
 
+// BenchmarkScheduleGPU: 1,000 nodes of 8 GPUs, pods asking for 1, 2, 4 or
+// 8 GPUs (2,000 pods, 7,500 GPUs of 8,000), with the profile a GPU fleet
+// uses: NodeResourcesFit bin-packs (MostAllocated, GPU weighted), so whole
+// nodes stay free for the 8-GPU pods.
 func BenchmarkScheduleGPU(b *testing.B) {
 	nodes := benchNodes(1000, withGPU(8))
-	// 1000 nodes * 8 GPUs = 8000 GPUs; pods cycle 1, 2, 4, 8 GPUs
-	// (15 per cycle): 500 cycles use 7500 GPUs.
 	sizes := []int64{1, 2, 4, 8}
 	var pods []api.Object
 	for i := 0; i < 2000; i++ {
 		pods = append(pods, makePod("default", fmt.Sprintf("gpu-%05d", i), 1000, gi, withPodGPU(sizes[i%4])))
 	}
-	benchCluster(b, nodes, pods, len(pods))
+	prof := DefaultProfile()
+	for i := range prof.Plugins {
+		if prof.Plugins[i].Name == plugins.NameNodeResourcesFit {
+			prof.Plugins[i].Args = plugins.FitArgs{Strategy: plugins.MostAllocated, Resources: []plugins.ResourceWeight{
+				{Name: api.ResourceNvidiaGPU, Weight: 10}, {Name: api.ResourceCPU, Weight: 1}, {Name: api.ResourceMemory, Weight: 1}}}
+		}
+	}
+	benchCluster(b, nodes, pods, len(pods), prof)
 }
 
 // BenchmarkCacheMemory reports the heap held by the cache for 5,000 nodes

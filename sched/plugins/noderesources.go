@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/fleetkit/orchestrator/api"
 	fw "github.com/fleetkit/orchestrator/sched/framework"
@@ -50,6 +51,7 @@ func InsufficientReason(r api.ResourceName) string { return fmt.Sprintf("Insuffi
 type NodeResourcesFit struct {
 	args                     FitArgs
 	tooMany, noCPU, noMemory *fw.Status
+	scalar                   sync.Map // api.ResourceName -> *fw.Status
 }
 
 var (
@@ -121,30 +123,40 @@ func InsufficientResources(pod *fw.PodInfo, node *fw.NodeInfo) []string {
 }
 
 func (p *NodeResourcesFit) Filter(_ context.Context, _ *fw.CycleState, pod *fw.PodInfo, node *fw.NodeInfo) *fw.Status {
-	// Fast path without allocation for the common single-reason cases.
+	// Count the reasons without allocating; a single reason returns a
+	// shared status, so rejecting thousands of nodes stays cheap.
 	req := &pod.Requests
-	tooMany := int64(len(node.Pods))+1 > node.Allocatable.Pods
-	cpu := req.MilliCPU > 0 && req.MilliCPU > node.Allocatable.MilliCPU-node.Requested.MilliCPU
-	mem := req.Memory > 0 && req.Memory > node.Allocatable.Memory-node.Requested.Memory
-	scalarShort := false
+	var single *fw.Status
+	n := 0
+	if int64(len(node.Pods))+1 > node.Allocatable.Pods {
+		single, n = p.tooMany, n+1
+	}
+	if req.MilliCPU > 0 && req.MilliCPU > node.Allocatable.MilliCPU-node.Requested.MilliCPU {
+		single, n = p.noCPU, n+1
+	}
+	if req.Memory > 0 && req.Memory > node.Allocatable.Memory-node.Requested.Memory {
+		single, n = p.noMemory, n+1
+	}
 	for name, v := range req.Scalar {
 		if v > 0 && v > node.Allocatable.Scalar[name]-node.Requested.Scalar[name] {
-			scalarShort = true
-			break
+			single, n = p.scalarStatus(name), n+1
 		}
 	}
-	switch {
-	case !tooMany && !cpu && !mem && !scalarShort:
+	switch n {
+	case 0:
 		return nil
-	case scalarShort || (tooMany && (cpu || mem)) || (cpu && mem):
-		return fw.NewStatus(fw.Unschedulable, InsufficientResources(pod, node)...)
-	case tooMany:
-		return p.tooMany
-	case cpu:
-		return p.noCPU
-	default:
-		return p.noMemory
+	case 1:
+		return single
 	}
+	return fw.NewStatus(fw.Unschedulable, InsufficientResources(pod, node)...)
+}
+
+func (p *NodeResourcesFit) scalarStatus(name api.ResourceName) *fw.Status {
+	if st, ok := p.scalar.Load(name); ok {
+		return st.(*fw.Status)
+	}
+	st, _ := p.scalar.LoadOrStore(name, fw.NewStatus(fw.Unschedulable, InsufficientReason(name)))
+	return st.(*fw.Status)
 }
 
 // podRequestFor returns the request used for scoring resource r.
