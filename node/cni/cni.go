@@ -1,0 +1,157 @@
+package cni
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/containernetworking/cni/libcni"
+	types100 "github.com/containernetworking/cni/pkg/types/100"
+
+	"github.com/fleetkit/orchestrator/api"
+	"github.com/fleetkit/orchestrator/node"
+	"github.com/fleetkit/orchestrator/runtime"
+)
+
+// Config configures a Network.
+type Config struct {
+	// PodCIDR is the node's pod range, e.g. 10.244.1.0/24. Required.
+	PodCIDR string
+	// Bridge is the bridge's name. Defaults to fk0.
+	Bridge string
+	// PluginDirs are searched for the plugins. Defaults to /usr/lib/cni
+	// and /opt/cni/bin.
+	PluginDirs []string
+	// StateDir holds IPAM leases, the CNI cache and IP records. Defaults to
+	// /var/lib/fleetkit/cni.
+	StateDir string
+	// MTU of pod interfaces; 0 lets the plugin choose.
+	MTU int
+}
+
+// Network attaches sandboxes to the bridge. Safe for concurrent use.
+type Network struct {
+	cfg  Config
+	cni  *libcni.CNIConfig
+	list *libcni.NetworkConfigList
+	lo   *libcni.NetworkConfigList
+	mu   sync.Mutex // serialises per-sandbox records
+}
+
+var _ node.Network = (*Network)(nil)
+
+// ErrInvalid is wrapped by configuration errors.
+var ErrInvalid = errors.New("cni: invalid")
+
+// New checks cfg and returns a Network. It changes nothing on the host:
+// the bridge appears with the first Setup.
+func New(cfg Config) (*Network, error) {
+	p, err := netip.ParsePrefix(cfg.PodCIDR)
+	if err != nil {
+		return nil, fmt.Errorf("cni: pod CIDR %q: %w: %w", cfg.PodCIDR, ErrInvalid, err)
+	}
+	if cfg.Bridge == "" {
+		cfg.Bridge = "fk0"
+	}
+	if len(cfg.Bridge) > 15 {
+		return nil, fmt.Errorf("cni: bridge name %q longer than 15: %w", cfg.Bridge, ErrInvalid)
+	}
+	if len(cfg.PluginDirs) == 0 {
+		cfg.PluginDirs = []string{"/usr/lib/cni", "/opt/cni/bin"}
+	}
+	if cfg.StateDir == "" {
+		cfg.StateDir = "/var/lib/fleetkit/cni"
+	}
+	for _, d := range []string{"ipam", "cache", "ips"} {
+		if err := os.MkdirAll(filepath.Join(cfg.StateDir, d), 0o700); err != nil {
+			return nil, fmt.Errorf("cni: state dir: %w", err)
+		}
+	}
+	bridge := map[string]any{
+		"type": "bridge", "bridge": cfg.Bridge, "isGateway": true, "ipMasq": false, "hairpinMode": true,
+		"ipam": map[string]any{
+			"type":    "host-local",
+			"ranges":  [][]map[string]string{{{"subnet": p.Masked().String()}}},
+			"dataDir": filepath.Join(cfg.StateDir, "ipam"),
+		},
+	}
+	if cfg.MTU > 0 {
+		bridge["mtu"] = cfg.MTU
+	}
+	b, err := json.Marshal(map[string]any{"cniVersion": "1.0.0", "name": "fleetkit-" + cfg.Bridge, "plugins": []any{bridge}})
+	if err != nil {
+		return nil, fmt.Errorf("cni: %w", err)
+	}
+	list, err := libcni.ConfListFromBytes(b)
+	if err != nil {
+		return nil, fmt.Errorf("cni: config: %w: %w", ErrInvalid, err)
+	}
+	lo, err := libcni.ConfListFromBytes([]byte(`{"cniVersion":"1.0.0","name":"fleetkit-lo","plugins":[{"type":"loopback"}]}`))
+	if err != nil {
+		return nil, fmt.Errorf("cni: loopback config: %w", err)
+	}
+	return &Network{
+		cfg: cfg, list: list, lo: lo,
+		cni: libcni.NewCNIConfigWithCacheDir(cfg.PluginDirs, filepath.Join(cfg.StateDir, "cache"), nil),
+	}, nil
+}
+
+func (n *Network) rtConf(sb runtime.Sandbox, ifname string) *libcni.RuntimeConf {
+	return &libcni.RuntimeConf{
+		ContainerID: sb.ID, NetNS: sb.NetNSPath, IfName: ifname,
+		Args: [][2]string{{"IgnoreUnknown", "1"}, {"K8S_POD_NAMESPACE", sb.Namespace}, {"K8S_POD_NAME", sb.Name}, {"K8S_POD_INFRA_CONTAINER_ID", sb.ID}},
+	}
+}
+
+func (n *Network) record(id string) string { return filepath.Join(n.cfg.StateDir, "ips", id) }
+
+// Setup implements node.Network.
+func (n *Network) Setup(ctx context.Context, sb runtime.Sandbox, pod *api.Pod) (string, error) {
+	if sb.NetNSPath == "" {
+		return "", fmt.Errorf("cni: sandbox %s has no network namespace: %w", sb.ID, ErrInvalid)
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if b, err := os.ReadFile(n.record(sb.ID)); err == nil {
+		return string(b), nil
+	}
+	if _, err := n.cni.AddNetworkList(ctx, n.lo, n.rtConf(sb, "lo")); err != nil {
+		return "", fmt.Errorf("cni: loopback for %s: %w", sb.ID, err)
+	}
+	res, err := n.cni.AddNetworkList(ctx, n.list, n.rtConf(sb, "eth0"))
+	if err != nil {
+		_ = n.cni.DelNetworkList(context.WithoutCancel(ctx), n.list, n.rtConf(sb, "eth0"))
+		return "", fmt.Errorf("cni: add %s: %w", sb.ID, runtime.Transient(err))
+	}
+	r, err := types100.NewResultFromResult(res)
+	if err != nil || len(r.IPs) == 0 {
+		return "", fmt.Errorf("cni: add %s: no IP in result (%v)", sb.ID, err)
+	}
+	ip := r.IPs[0].Address.IP.String()
+	if err := os.WriteFile(n.record(sb.ID), []byte(ip), 0o600); err != nil {
+		return "", fmt.Errorf("cni: record %s: %w", sb.ID, err)
+	}
+	return ip, nil
+}
+
+// Teardown implements node.Network.
+func (n *Network) Teardown(ctx context.Context, sb runtime.Sandbox) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	rc := n.rtConf(sb, "eth0")
+	if _, err := os.Stat(sb.NetNSPath); err != nil {
+		rc.NetNS = "" // gone: plugins still release the address
+	}
+	if err := n.cni.DelNetworkList(ctx, n.list, rc); err != nil {
+		return fmt.Errorf("cni: del %s: %w", sb.ID, runtime.Transient(err))
+	}
+	if err := os.Remove(n.record(sb.ID)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("cni: record %s: %w", sb.ID, err)
+	}
+	return nil
+}

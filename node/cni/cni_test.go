@@ -1,0 +1,177 @@
+package cni_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	goruntime "runtime"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/fleetkit/orchestrator/internal/testenv"
+	"github.com/fleetkit/orchestrator/node/cni"
+	"github.com/fleetkit/orchestrator/runtime"
+)
+
+// netns creates a network namespace bind-mounted under dir and removes it
+// at cleanup.
+func netns(t *testing.T, dir, name string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	errc := make(chan error, 1)
+	go func() {
+		goruntime.LockOSThread() // never unlocked: the thread dies with the goroutine
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			errc <- err
+			return
+		}
+		errc <- unix.Mount(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()), p, "none", unix.MS_BIND, "")
+	}()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Unmount(p, unix.MNT_DETACH); os.Remove(p) })
+	return p
+}
+
+// inNetNS runs fn on a thread that joined the namespace at path.
+func inNetNS(t *testing.T, path string, fn func()) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		goruntime.LockOSThread() // never unlocked: the thread dies with the goroutine
+		f, err := os.Open(path)
+		if err != nil {
+			done <- err
+			return
+		}
+		defer f.Close()
+		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
+			done <- err
+			return
+		}
+		fn()
+		done <- nil
+	}()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBridgeNetwork(t *testing.T) {
+	testenv.RequireRoot(t)
+	if _, err := os.Stat("/usr/lib/cni/bridge"); err != nil {
+		if _, err2 := os.Stat("/opt/cni/bin/bridge"); err2 != nil {
+			testenv.Missing(t, "the CNI reference plugins are not installed (containernetworking-plugins)")
+		}
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	const bridge, cidr = "fkt0", "10.244.250.0/24"
+	t.Cleanup(func() { exec.Command("ip", "link", "del", bridge).Run() })
+	n, err := cni.New(cni.Config{PodCIDR: cidr, Bridge: bridge, StateDir: filepath.Join(dir, "state")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := runtime.Sandbox{ID: "pod-a", Namespace: "default", Name: "a", NetNSPath: netns(t, dir, "a")}
+	b := runtime.Sandbox{ID: "pod-b", Namespace: "default", Name: "b", NetNSPath: netns(t, dir, "b")}
+	ipA, err := n.Setup(ctx, a, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ipB, err := n.Setup(ctx, b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := netip.MustParsePrefix(cidr)
+	if ipA == ipB || !prefix.Contains(netip.MustParseAddr(ipA)) || !prefix.Contains(netip.MustParseAddr(ipB)) {
+		t.Fatalf("IPs %s and %s: want two distinct addresses in %s", ipA, ipB, cidr)
+	}
+	if again, err := n.Setup(ctx, a, nil); err != nil || again != ipA {
+		t.Fatalf("second Setup = %s, %v; want %s", again, err, ipA)
+	}
+
+	// A listener in pod A, reached from the host and from pod B.
+	var ln net.Listener
+	inNetNS(t, a.NetNSPath, func() { ln, err = net.Listen("tcp", ":8080") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte("hi"))
+			c.Close()
+		}
+	}()
+	read := func(c net.Conn) string {
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		buf := make([]byte, 2)
+		if _, err := c.Read(buf); err != nil {
+			return err.Error()
+		}
+		return string(buf)
+	}
+	c, err := net.DialTimeout("tcp", net.JoinHostPort(ipA, "8080"), 10*time.Second)
+	if err != nil {
+		t.Fatalf("host to pod: %v", err)
+	}
+	if got := read(c); got != "hi" {
+		t.Fatalf("host to pod read %q", got)
+	}
+	var got string
+	inNetNS(t, b.NetNSPath, func() {
+		c, err := net.DialTimeout("tcp", net.JoinHostPort(ipA, "8080"), 10*time.Second)
+		if err != nil {
+			got = err.Error()
+			return
+		}
+		got = read(c)
+	})
+	if got != "hi" {
+		t.Fatalf("pod to pod: %s", got)
+	}
+	// Loopback is up inside the pod.
+	inNetNS(t, a.NetNSPath, func() {
+		c, err := net.DialTimeout("tcp", "127.0.0.1:8080", 10*time.Second)
+		if err != nil {
+			got = err.Error()
+			return
+		}
+		got = read(c)
+	})
+	if got != "hi" {
+		t.Fatalf("pod loopback: %s", got)
+	}
+
+	// Teardown releases the address: the lease file is gone and the
+	// record too; a new setup works.
+	for _, sb := range []runtime.Sandbox{a, b} {
+		if err := n.Teardown(ctx, sb); err != nil {
+			t.Fatal(err)
+		}
+		if err := n.Teardown(ctx, sb); err != nil {
+			t.Fatalf("second Teardown: %v", err)
+		}
+	}
+	leases, _ := filepath.Glob(filepath.Join(dir, "state", "ipam", "*", "10.*"))
+	if len(leases) != 0 {
+		t.Fatalf("IP leases left after teardown: %v", leases)
+	}
+}
