@@ -60,12 +60,14 @@ type Queue struct {
 	delayed    delayHeap
 	delayedIdx map[Request]*delayItem
 	shutdown   bool
+	looping    bool // the timer goroutine was started
 	wake       chan struct{}
 	done       chan struct{}
 }
 
-// NewQueue returns a running queue. Call ShutDown to stop it; ShutDown
-// waits for the queue's timer goroutine.
+// NewQueue returns a running queue. Its timer goroutine starts with the
+// first delayed add; ShutDown stops it and waits for it. A queue that
+// never delays a key starts no goroutine.
 func NewQueue(cfg QueueConfig) *Queue {
 	if cfg.Clock == nil {
 		cfg.Clock = RealClock{}
@@ -82,7 +84,6 @@ func NewQueue(cfg QueueConfig) *Queue {
 		done:       make(chan struct{}),
 	}
 	q.cond = sync.NewCond(&q.mu)
-	go q.timerLoop()
 	return q
 }
 
@@ -138,6 +139,10 @@ func (q *Queue) AddAfter(req Request, d time.Duration) {
 			q.poke()
 		}
 		return
+	}
+	if !q.looping {
+		q.looping = true
+		go q.timerLoop()
 	}
 	it := &delayItem{req: req, at: at}
 	heap.Push(&q.delayed, it)
@@ -217,17 +222,19 @@ func (q *Queue) Done(req Request) {
 // It waits for the queue's goroutine. Idempotent.
 func (q *Queue) ShutDown() {
 	q.mu.Lock()
-	if q.shutdown {
-		q.mu.Unlock()
-		<-q.done
-		return
-	}
+	first := !q.shutdown
 	q.shutdown = true
 	q.delayed = nil
 	clear(q.delayedIdx)
 	q.cond.Broadcast()
+	looping := q.looping
 	q.mu.Unlock()
-	q.poke()
+	if !looping {
+		return
+	}
+	if first {
+		q.poke()
+	}
 	<-q.done
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -155,7 +156,7 @@ func (g *Collector) Reconcile(ctx context.Context, req reconcile.Request) (recon
 		case slices.Contains(m.Finalizers, api.FinalizerOrphan):
 			return reconcile.Result{}, g.orphan(ctx, o)
 		case slices.Contains(m.Finalizers, api.FinalizerForeground):
-			return reconcile.Result{}, g.foreground(ctx, o)
+			return g.foreground(ctx, o)
 		}
 	}
 	if len(m.OwnerReferences) > 0 {
@@ -230,7 +231,11 @@ func (g *Collector) checkOwners(ctx context.Context, o api.Object) error {
 		if foreground {
 			policy = store.PropagateForeground
 		}
-		_, err := g.cfg.Store.Delete(ctx, o.Kind(), m.Namespace, m.Name, store.WithUID(m.UID), store.WithPropagation(policy))
+		// Conditional on the version judged: if the object changed since
+		// (an orphaning dropped its references), the delete fails with a
+		// conflict and the object is judged again.
+		_, err := g.cfg.Store.Delete(ctx, o.Kind(), m.Namespace, m.Name, store.WithUID(m.UID),
+			store.WithResourceVersion(m.ResourceVersion), store.WithPropagation(policy))
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("gc: delete %s: %w", reconcile.RequestFor(o), err)
 		}
@@ -262,9 +267,37 @@ func (g *Collector) removeFinalizer(ctx context.Context, o api.Object, f string)
 	return nil
 }
 
+// liveDependents lists owner's dependents from the store, not the cache:
+// orphaning and foreground deletion must not miss one the cache has not
+// seen yet.
+func (g *Collector) liveDependents(ctx context.Context, owner api.Object) ([]api.Object, error) {
+	m := owner.Meta()
+	var out []api.Object
+	for _, k := range g.cfg.Kinds {
+		var opts []store.ListOption
+		if m.Namespace != "" {
+			opts = append(opts, store.ListInNamespace(m.Namespace))
+		}
+		l, err := g.cfg.Store.List(ctx, k, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("gc: list dependents of %s: %w", reconcile.RequestFor(owner), err)
+		}
+		for _, o := range l.Items {
+			if slices.ContainsFunc(o.Meta().OwnerReferences, func(r api.OwnerReference) bool { return r.UID == m.UID }) {
+				out = append(out, o)
+			}
+		}
+	}
+	return out, nil
+}
+
 func (g *Collector) orphan(ctx context.Context, owner api.Object) error {
 	uid := owner.Meta().UID
-	for _, d := range g.dependents(uid) {
+	deps, err := g.liveDependents(ctx, owner)
+	if err != nil {
+		return err
+	}
+	for _, d := range deps {
 		if err := g.dropRefs(ctx, d, []api.UID{uid}); err != nil {
 			return err
 		}
@@ -272,10 +305,14 @@ func (g *Collector) orphan(ctx context.Context, owner api.Object) error {
 	return g.removeFinalizer(ctx, owner, api.FinalizerOrphan)
 }
 
-func (g *Collector) foreground(ctx context.Context, owner api.Object) error {
+func (g *Collector) foreground(ctx context.Context, owner api.Object) (reconcile.Result, error) {
 	uid := owner.Meta().UID
+	deps, err := g.liveDependents(ctx, owner)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
 	blocking := 0
-	for _, d := range g.dependents(uid) {
+	for _, d := range deps {
 		dm := d.Meta()
 		for _, r := range dm.OwnerReferences {
 			if r.UID == uid && r.BlockOwnerDeletion != nil && *r.BlockOwnerDeletion {
@@ -285,12 +322,14 @@ func (g *Collector) foreground(ctx context.Context, owner api.Object) error {
 		if dm.DeletionTimestamp == nil {
 			_, err := g.cfg.Store.Delete(ctx, d.Kind(), dm.Namespace, dm.Name, store.WithUID(dm.UID), store.WithPropagation(store.PropagateForeground))
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("gc: delete dependent %s: %w", reconcile.RequestFor(d), err)
+				return reconcile.Result{}, fmt.Errorf("gc: delete dependent %s: %w", reconcile.RequestFor(d), err)
 			}
 		}
 	}
 	if blocking > 0 {
-		return nil // each dependent's deletion queues the owner again
+		// Each dependent's deletion queues the owner again; the requeue
+		// covers a dependent that goes before its informer saw it.
+		return reconcile.Result{RequeueAfter: time.Second}, nil
 	}
-	return g.removeFinalizer(ctx, owner, api.FinalizerForeground)
+	return reconcile.Result{}, g.removeFinalizer(ctx, owner, api.FinalizerForeground)
 }

@@ -188,8 +188,10 @@ func TestDeadNodeIsTaintedEvictedAndReplacedThenCleared(t *testing.T) {
 	}
 
 	e.kl.SetDown("n1", false)
-	e.advance(t, 10*time.Second)
-	reconciletest.Eventually(t, func() bool {
+	reconciletest.AdvanceUntil(t, e.clk, 10*time.Second, 2*time.Minute, func() bool {
+		if err := e.kl.RenewLeases(ctx); err != nil {
+			t.Fatal(err)
+		}
 		n := node(t, e.st, "n1")
 		return readyStatus(n) == api.ConditionTrue && len(n.Spec.Taints) == 0
 	}, "n1 cleared when it comes back")
