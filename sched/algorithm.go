@@ -74,8 +74,11 @@ type algo struct {
 }
 
 // filterNode runs the filters of prof on node, with higher-or-equal
-// priority pods nominated to the node counted as if they were there.
-func filterNode(ctx context.Context, prof *profile, skip []bool, cs *fw.CycleState, pod *fw.PodInfo, node *fw.NodeInfo, nom nominations) *fw.Status {
+// priority pods nominated to the node counted as if they were there. It
+// returns the rejecting status and the index of the rejecting filter
+// (statuses are returned as the plugin made them: attributing them would
+// allocate for every rejected node).
+func filterNode(ctx context.Context, prof *profile, skip []bool, cs *fw.CycleState, pod *fw.PodInfo, node *fw.NodeInfo, nom nominations) (*fw.Status, int) {
 	if len(nom) == 0 {
 		// common case: no nominations
 	} else if noms := nom[node.Name()]; len(noms) > 0 {
@@ -97,13 +100,10 @@ func filterNode(ctx context.Context, prof *profile, skip []bool, cs *fw.CycleSta
 			continue
 		}
 		if st := f.Filter(ctx, cs, pod, node); !st.IsSuccess() {
-			if st.IsRejected() {
-				return st.WithPlugin(f.Name())
-			}
-			return fw.NewStatus(fw.Error, st.Message()).WithPlugin(f.Name())
+			return st, i
 		}
 	}
-	return nil
+	return nil, -1
 }
 
 // runPreFilter runs PreFilter plugins and returns which Filter plugins to
@@ -148,17 +148,38 @@ func (a *algo) schedulePod(ctx context.Context, prof *profile, cs *fw.CycleState
 		diag.rejectors[st.Plugin()] = true
 		return scheduleResult{}, diag, nil
 	}
+	// A PreFilter may narrow the nodes worth examining (spread does when
+	// few domains have room): the others are rejected without a look.
+	for _, p := range prof.preFilter {
+		nw, ok := p.(fw.NodeNarrower)
+		if !ok {
+			continue
+		}
+		cands, st, ok := nw.CandidateNodes(cs, pod)
+		if !ok {
+			continue
+		}
+		_ = st
+		all = cands
+		break
+	}
 	want := numFeasibleNodesToFind(prof.pct, n)
-	feasible, failed, processed, err := a.findFeasible(ctx, prof, skip, cs, pod, all, want, nom)
+	narrowed := len(all) < n
+	feasible, processed, err := a.findFeasible(ctx, prof, skip, cs, pod, all, want, nom, diag)
 	if err != nil {
 		return scheduleResult{}, nil, err
 	}
-	a.nextStart = (a.nextStart + processed) % n
-	if len(feasible) == 0 {
-		diag.statuses = failed
-		for _, st := range failed {
-			diag.rejectors[st.Plugin()] = true
+	if narrowed && len(feasible) == 0 {
+		// Explain the failure over every node, not only the candidates.
+		feasible, processed, err = a.findFeasible(ctx, prof, skip, cs, pod, cs.Nodes().List(), want, nom, diag)
+		if err != nil {
+			return scheduleResult{}, nil, err
 		}
+	}
+	if !narrowed {
+		a.nextStart = (a.nextStart + processed) % n
+	}
+	if len(feasible) == 0 {
 		return scheduleResult{evaluated: processed}, diag, nil
 	}
 	res := scheduleResult{evaluated: processed, feasible: len(feasible)}
@@ -174,10 +195,18 @@ func (a *algo) schedulePod(ctx context.Context, prof *profile, cs *fw.CycleState
 	return res, nil, nil
 }
 
+// rejection is a node a filter rejected.
+type rejection struct {
+	node   *fw.NodeInfo
+	st     *fw.Status
+	plugin int
+}
+
 // findFeasible filters nodes in parallel from the rotating start index,
 // stopping once want feasible nodes are found. It returns the feasible
-// nodes, the statuses of rejected nodes, and how many nodes it examined.
-func (a *algo) findFeasible(ctx context.Context, prof *profile, skip []bool, cs *fw.CycleState, pod *fw.PodInfo, all []*fw.NodeInfo, want int, nom nominations) ([]*fw.NodeInfo, map[string]*fw.Status, int, error) {
+// nodes, the statuses of rejected nodes (only when none is feasible), and
+// how many nodes it examined.
+func (a *algo) findFeasible(ctx context.Context, prof *profile, skip []bool, cs *fw.CycleState, pod *fw.PodInfo, all []*fw.NodeInfo, want int, nom nominations, diag *diagnosis) ([]*fw.NodeInfo, int, error) {
 	n := len(all)
 	start := a.nextStart % n
 	chunks := (n + filterChunk - 1) / filterChunk
@@ -186,7 +215,7 @@ func (a *algo) findFeasible(ctx context.Context, prof *profile, skip []bool, cs 
 		next     atomic.Int64
 		mu       sync.Mutex
 		feasible = make([]*fw.NodeInfo, 0, want+filterChunk*a.parallelism)
-		failed   = map[string]*fw.Status{}
+		rejected []rejection
 		maxIdx   int
 	)
 	workers := min(a.parallelism, chunks)
@@ -195,8 +224,7 @@ func (a *algo) findFeasible(ctx context.Context, prof *profile, skip []bool, cs 
 	for w := 0; w < workers; w++ {
 		g.Go(func() error {
 			var localOK []*fw.NodeInfo
-			var localFail []*fw.NodeInfo
-			var localSt []*fw.Status
+			var localFail []rejection
 			localMax := 0
 			for {
 				if found.Load() >= int64(want) || gctx.Err() != nil {
@@ -210,15 +238,14 @@ func (a *algo) findFeasible(ctx context.Context, prof *profile, skip []bool, cs 
 				before := len(localOK)
 				for i := c * filterChunk; i < hi; i++ {
 					node := all[(start+i)%n]
-					st := filterNode(gctx, prof, skip, cs, pod, node, nom)
-					if st.Code() == fw.Error {
-						return fmt.Errorf("sched: filter %s on node %s: %w", st.Plugin(), node.Name(), st.Err())
-					}
-					if st == nil {
+					st, pi := filterNode(gctx, prof, skip, cs, pod, node, nom)
+					switch {
+					case st == nil:
 						localOK = append(localOK, node)
-					} else {
-						localFail = append(localFail, node)
-						localSt = append(localSt, st)
+					case st.IsRejected():
+						localFail = append(localFail, rejection{node, st, pi})
+					default:
+						return fmt.Errorf("sched: filter %s on node %s: %w", prof.filter[pi].Name(), node.Name(), st.Err())
 					}
 				}
 				found.Add(int64(len(localOK) - before))
@@ -226,8 +253,8 @@ func (a *algo) findFeasible(ctx context.Context, prof *profile, skip []bool, cs 
 			}
 			mu.Lock()
 			feasible = append(feasible, localOK...)
-			for i, node := range localFail {
-				failed[node.Name()] = localSt[i]
+			if len(feasible) == 0 {
+				rejected = append(rejected, localFail...)
 			}
 			maxIdx = max(maxIdx, localMax)
 			mu.Unlock()
@@ -235,12 +262,20 @@ func (a *algo) findFeasible(ctx context.Context, prof *profile, skip []bool, cs 
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, nil, 0, err
+		return nil, 0, err
+	}
+	if len(feasible) == 0 {
+		diag.statuses = make(map[string]*fw.Status, len(rejected))
+		for _, r := range rejected {
+			name := prof.filter[r.plugin].Name()
+			diag.statuses[r.node.Name()] = r.st.WithPlugin(name)
+			diag.rejectors[name] = true
+		}
 	}
 	if len(feasible) > want {
 		feasible = feasible[:want]
 	}
-	return feasible, failed, maxIdx, nil
+	return feasible, maxIdx, nil
 }
 
 // score runs PreScore, Score (in parallel over nodes) and NormalizeScore,

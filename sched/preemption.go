@@ -142,7 +142,10 @@ func (p *preemption) selectVictims(ctx context.Context, skip []bool, cs *fw.Cycl
 	if len(lower) == 0 {
 		return nil, false
 	}
-	fits := func() bool { return filterNode(ctx, p.prof, skip, cs, pod, c, nil) == nil }
+	fits := func() bool {
+		st, _ := filterNode(ctx, p.prof, skip, cs, pod, c, nil)
+		return st == nil
+	}
 	if !fits() {
 		return nil, false
 	}

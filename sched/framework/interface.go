@@ -31,6 +31,14 @@ type PreFilterPlugin interface {
 	PreFilter(ctx context.Context, state *CycleState, pod *PodInfo) *Status
 }
 
+// NodeNarrower is an optional capability of a PreFilterPlugin: after a
+// successful PreFilter of the same cycle it may name the only nodes that
+// can pass its Filter, so the scheduler examines no other. ok false means
+// no narrowing. The nodes left out count as rejected with status.
+type NodeNarrower interface {
+	CandidateNodes(state *CycleState, pod *PodInfo) (nodes []*NodeInfo, status *Status, ok bool)
+}
+
 // FilterPlugin says whether a pod may run on a node. It is called
 // concurrently for different nodes of one cycle, so it must only read
 // the CycleState and the NodeInfo (never modify them). A nil or Success

@@ -50,7 +50,11 @@ type spreadMemo struct {
 	counts     []map[string]int32 // per constraint: domain -> matching pods
 	domains    []map[string]int32 // per constraint: domain -> eligible nodes
 	hist       []map[int32]int32  // per constraint: count -> domains with it
-	lastUse    uint64
+	// For narrowing (first constraint only): domains and eligible nodes
+	// by count, and the nodes of each domain.
+	byCount      map[int32]map[string]struct{}
+	nodesByCount map[int32]int32
+	domainNodes  map[string]map[string]struct{}
 }
 
 type spreadNode struct {
@@ -98,6 +102,46 @@ type spreadState struct {
 	cons   []spreadConstraint
 	counts []map[string]int32 // per constraint: domain value -> matching pods
 	min    []int32
+	memo   *spreadMemo // set when the counts are the memo's (narrowing)
+}
+
+var _ fw.NodeNarrower = (*PodTopologySpread)(nil)
+
+// CandidateNodes narrows a cycle to the nodes of the domains where the pod
+// would not exceed maxSkew, when there is a single DoNotSchedule
+// constraint and those nodes are fewer than half the cluster (otherwise a
+// scan finds feasible nodes quickly anyway).
+func (p *PodTopologySpread) CandidateNodes(cs *fw.CycleState, _ *fw.PodInfo) ([]*fw.NodeInfo, *fw.Status, bool) {
+	st, ok := fw.Read(cs, p.filterKey)
+	if !ok || st.memo == nil || len(st.cons) != 1 {
+		return nil, nil, false
+	}
+	c := &st.cons[0]
+	limit := st.min[0] + c.maxSkew - c.selfMatch
+	nodes := cs.Nodes()
+	var n int32
+	for cnt, k := range st.memo.nodesByCount {
+		if cnt <= limit {
+			n += k
+		}
+	}
+	if int(n)*2 > nodes.Len() {
+		return nil, nil, false
+	}
+	out := make([]*fw.NodeInfo, 0, n)
+	for cnt, domains := range st.memo.byCount {
+		if cnt > limit {
+			continue
+		}
+		for v := range domains {
+			for name := range st.memo.domainNodes[v] {
+				if ni, ok := nodes.Get(name); ok {
+					out = append(out, ni)
+				}
+			}
+		}
+	}
+	return out, p.skew, true
 }
 
 func compileConstraints(pod *api.Pod, hard bool) ([]spreadConstraint, error) {
@@ -161,6 +205,7 @@ func (p *PodTopologySpread) PreFilter(_ context.Context, cs *fw.CycleState, pod 
 		m := p.memoFor(memoKey(pod.Pod, cons), len(cons))
 		p.refresh(m, inc, nodes, pod.Pod.Namespace, cons, &aff)
 		st.counts = m.counts
+		st.memo = m
 		for i := range cons {
 			st.min[i] = minFromHist(m.hist[i], len(m.domains[i]), cons[i].minDomains)
 		}
@@ -242,6 +287,9 @@ func (m *spreadMemo) reset(n int) {
 	m.counts = make([]map[string]int32, n)
 	m.domains = make([]map[string]int32, n)
 	m.hist = make([]map[int32]int32, n)
+	m.byCount = map[int32]map[string]struct{}{}
+	m.nodesByCount = map[int32]int32{}
+	m.domainNodes = map[string]map[string]struct{}{}
 	for i := 0; i < n; i++ {
 		m.counts[i] = map[string]int32{}
 		m.domains[i] = map[string]int32{}
@@ -265,7 +313,7 @@ func (p *PodTopologySpread) refresh(m *spreadMemo, inc fw.IncrementalLister, nod
 			n = nil
 		}
 		if old, ok := m.nodes[name]; ok {
-			m.apply(old, -1)
+			m.apply(name, old, -1)
 			delete(m.nodes, name)
 		}
 		if n == nil {
@@ -280,7 +328,7 @@ func (p *PodTopologySpread) refresh(m *spreadMemo, inc fw.IncrementalLister, nod
 				sn.values[i] = labels[cons[i].key]
 				sn.counts[i] = countMatching(n, ns, cons[i].selector)
 			}
-			m.apply(sn, 1)
+			m.apply(name, sn, 1)
 		}
 		m.nodes[name] = sn
 	}
@@ -288,26 +336,59 @@ func (p *PodTopologySpread) refresh(m *spreadMemo, inc fw.IncrementalLister, nod
 }
 
 // apply adds (sign 1) or removes (sign -1) a node's contribution.
-func (m *spreadMemo) apply(sn *spreadNode, sign int32) {
+func (m *spreadMemo) apply(name string, sn *spreadNode, sign int32) {
 	if !sn.eligible {
 		return
 	}
 	for i, v := range sn.values {
 		old := m.counts[i][v]
-		hadDomain := m.domains[i][v] > 0
-		m.domains[i][v] += sign
+		oldNodes := m.domains[i][v]
 		next := old + sign*sn.counts[i]
-		if hadDomain {
+		nextNodes := oldNodes + sign
+		if oldNodes > 0 {
 			if m.hist[i][old]--; m.hist[i][old] <= 0 {
 				delete(m.hist[i], old)
 			}
 		}
-		if m.domains[i][v] > 0 {
+		if nextNodes > 0 {
+			m.domains[i][v] = nextNodes
 			m.counts[i][v] = next
 			m.hist[i][next]++
 		} else {
 			delete(m.domains[i], v)
 			delete(m.counts[i], v)
+		}
+		if i != 0 {
+			continue
+		}
+		if oldNodes > 0 {
+			delete(m.byCount[old], v)
+			if len(m.byCount[old]) == 0 {
+				delete(m.byCount, old)
+			}
+			if m.nodesByCount[old] -= oldNodes; m.nodesByCount[old] <= 0 {
+				delete(m.nodesByCount, old)
+			}
+		}
+		if nextNodes > 0 {
+			if m.byCount[next] == nil {
+				m.byCount[next] = map[string]struct{}{}
+			}
+			m.byCount[next][v] = struct{}{}
+			m.nodesByCount[next] += nextNodes
+		}
+		dn := m.domainNodes[v]
+		if sign > 0 {
+			if dn == nil {
+				dn = map[string]struct{}{}
+				m.domainNodes[v] = dn
+			}
+			dn[name] = struct{}{}
+		} else if dn != nil {
+			delete(dn, name)
+			if len(dn) == 0 {
+				delete(m.domainNodes, v)
+			}
 		}
 	}
 }
