@@ -2,6 +2,7 @@ package deployment
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/fleetkit/orchestrator/api"
 )
@@ -29,6 +30,9 @@ func ResolveFenceposts(maxSurge, maxUnavailable *api.IntOrString, replicas int32
 	}
 	if s < 0 || u < 0 {
 		return 0, 0, fmt.Errorf("deployment: negative maxSurge or maxUnavailable")
+	}
+	if s > math.MaxInt32 || u > math.MaxInt32 {
+		return 0, 0, fmt.Errorf("deployment: maxSurge or maxUnavailable out of range")
 	}
 	if s == 0 && u == 0 {
 		u = 1
