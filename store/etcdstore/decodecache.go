@@ -31,6 +31,10 @@ type cacheKey struct {
 	key string
 	mod int64 // the value's mod revision
 	rv  int64 // the resourceVersion the object carries
+	// private entries are never handed out, so a caller that modifies an
+	// event object (which it must not) cannot corrupt what Update takes
+	// for the stored state.
+	private bool
 }
 
 func newDecodeCache(size int) *decodeCache {
@@ -51,6 +55,9 @@ func (c *decodeCache) decode(kind api.Kind, kv *mvccpb.KeyValue, rv int64) (api.
 		return nil, err
 	}
 	obj.Meta().ResourceVersion = rv
+	if rv == kv.ModRevision {
+		c.put(cacheKey{key: k.key, mod: k.mod, rv: rv, private: true}, obj.DeepCopyObject())
+	}
 	return c.put(k, obj), nil
 }
 
@@ -59,7 +66,7 @@ func (c *decodeCache) decode(kind api.Kind, kv *mvccpb.KeyValue, rv int64) (api.
 func (c *decodeCache) stored(key string, mod int64) (api.Object, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	obj, ok := c.m[cacheKey{key: key, mod: mod, rv: mod}]
+	obj, ok := c.m[cacheKey{key: key, mod: mod, rv: mod, private: true}]
 	return obj, ok
 }
 

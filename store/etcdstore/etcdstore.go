@@ -424,7 +424,7 @@ func (s *Store) Create(ctx context.Context, obj api.Object) (api.Object, error) 
 			return nil, fmt.Errorf("etcdstore: create %s %s/%s: %w", o.Kind(), m.Namespace, m.Name, store.ErrAlreadyExists)
 		}
 		m.ResourceVersion = resp.Header.Revision
-		s.decodes.put(cacheKey{key: key, mod: m.ResourceVersion, rv: m.ResourceVersion}, o.DeepCopyObject())
+		s.decodes.put(cacheKey{key: key, mod: m.ResourceVersion, rv: m.ResourceVersion, private: true}, o.DeepCopyObject())
 		return o, nil
 	}
 }
@@ -506,7 +506,7 @@ func (s *Store) update(ctx context.Context, obj api.Object, statusOnly bool) (ap
 		rev := resp.Header.Revision
 		nm.ResourceVersion = rev
 		if op.IsPut() {
-			s.decodes.put(cacheKey{key: key, mod: rev, rv: rev}, next.DeepCopyObject())
+			s.decodes.put(cacheKey{key: key, mod: rev, rv: rev, private: true}, next.DeepCopyObject())
 		}
 		return next, nil
 	}

@@ -316,3 +316,31 @@ func TestUpdateFromCachedState(t *testing.T) {
 		t.Fatalf("update of a deleted object: %v, want ErrNotFound", err)
 	}
 }
+
+// TestUpdateIgnoresMutatedEventObjects: an event object modified by a
+// careless caller (they are read-only) does not leak into what Update
+// takes for the stored state.
+func TestUpdateIgnoresMutatedEventObjects(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := ctxT(t)
+	w, err := s.Watch(ctx, api.KindPod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	if _, err := s.Create(ctx, pod("ns", "a", nil)); err != nil {
+		t.Fatal(err)
+	}
+	e := nextChange(t, w)
+	p := e.Object.(*api.Pod)
+	p.Status.Phase = "Mutated" // forbidden, but must not corrupt the store
+	p.UID = "forged"
+	p.Spec.NodeName = "n1"
+	got, err := s.Update(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gp := got.(*api.Pod); gp.Status.Phase != "" || gp.UID == "forged" {
+		t.Fatalf("update took a mutated event object for the stored state: phase %q uid %s", gp.Status.Phase, gp.UID)
+	}
+}
