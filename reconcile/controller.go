@@ -223,16 +223,24 @@ func (c *Controller) Start(ctx context.Context) error {
 	c.mu.Unlock()
 	defer c.queue.ShutDown()
 
-	lctx, err := c.cfg.Elector.Elect(ctx)
+	// The term outlives ctx, so that leadership is given up only after
+	// the in-flight reconciles finished; while campaigning, the end of ctx
+	// ends the campaign.
+	termCtx, resign := context.WithCancel(context.WithoutCancel(ctx))
+	defer resign()
+	stopCampaign := context.AfterFunc(ctx, resign)
+	lctx, err := c.cfg.Elector.Elect(termCtx)
+	if !stopCampaign() || ctx.Err() != nil {
+		return nil // ctx ended while campaigning
+	}
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
 		return fmt.Errorf("reconcile: controller %s: elect: %w", c.cfg.Name, err)
 	}
 	c.cfg.Logger.Info("starting", "workers", c.cfg.Workers)
-	runCtx, cancel := context.WithCancel(lctx)
+	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	stopLoss := context.AfterFunc(lctx, cancel)
+	defer stopLoss()
 
 	var wg sync.WaitGroup
 	for _, src := range sources {
@@ -285,13 +293,11 @@ func (c *Controller) worker(getCtx, callerCtx, leaderCtx context.Context) {
 // reconcileOne runs one reconcile. Its context outlives the caller's
 // (so that an in-flight reconcile finishes its writes on shutdown) but is
 // cancelled on leadership loss, when another process may already act.
+// (Leadership is only resigned after the workers are done, so the
+// leader's context ends early only on a real loss.)
 func (c *Controller) reconcileOne(callerCtx, leaderCtx context.Context, req Request) {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(callerCtx))
-	stop := context.AfterFunc(leaderCtx, func() {
-		if callerCtx.Err() == nil {
-			cancel()
-		}
-	})
+	stop := context.AfterFunc(leaderCtx, cancel)
 	defer func() { stop(); cancel() }()
 	start := c.cfg.Clock.Now()
 	res, err := c.cfg.Reconciler.Reconcile(ctx, req)

@@ -27,8 +27,10 @@
 //     runs the watched caches, waits for their first list, then runs
 //     Config.Workers workers until ctx ends;
 //   - on shutdown, reconciles in flight finish with a live context before
-//     Start returns; on leadership loss their context is cancelled and
-//     Start returns ErrLeadershipLost;
+//     Start returns, and only then is leadership given up (the elector's
+//     context is ended); on leadership loss their context is cancelled
+//     and Start returns ErrLeadershipLost. The leader package's electors
+//     have the Elector shape and plug in directly;
 //   - every goroutine it starts has returned when Start returns;
 //   - time (back-off, requeue-after) comes from Config.Clock.
 //
