@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fleetkit/orchestrator/api"
+	"github.com/fleetkit/orchestrator/reconcile/internal/podutil"
 	"github.com/fleetkit/orchestrator/reconcile/reconciletest"
 )
 
@@ -35,6 +36,9 @@ func BenchmarkDeploymentScaleUp(b *testing.B) {
 		}
 		waitComplete(b, c, "1")
 		total += time.Since(start)
+		b.StopTimer()
+		verifyReady(b, c, "nginx:1")
+		b.StartTimer()
 	}
 	b.ReportMetric(total.Seconds()/float64(b.N), "seconds")
 }
@@ -58,6 +62,31 @@ func BenchmarkRollingUpdate(b *testing.B) {
 		}
 		waitComplete(b, c, "2")
 		total += time.Since(start)
+		b.StopTimer()
+		verifyReady(b, c, "nginx:2")
+		b.StartTimer()
 	}
 	b.ReportMetric(total.Seconds()/float64(b.N), "seconds")
+}
+
+// verifyReady checks in the store itself, not through the Deployment's
+// status, that exactly benchReplicas pods run image, all Ready, spread
+// over the nodes.
+func verifyReady(b *testing.B, c cluster, image string) {
+	b.Helper()
+	reconciletest.Eventually(b, func() bool {
+		l, err := c.st.List(context.Background(), api.KindPod)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ready, nodes := 0, map[string]bool{}
+		for _, o := range l.Items {
+			p := o.(*api.Pod)
+			if p.Spec.Containers[0].Image == image && p.Status.Phase == api.PodRunning && podutil.IsReady(p) {
+				ready++
+				nodes[p.Spec.NodeName] = true
+			}
+		}
+		return ready == benchReplicas && len(l.Items) == benchReplicas && len(nodes) == benchNodes
+	}, "%d ready pods of %s in the store", benchReplicas, image)
 }
