@@ -182,9 +182,14 @@ func TestFailover(t *testing.T) {
 }
 
 // TestResignHandsOver: with two healthy candidates, stopping the leader
-// hands over without waiting for the TTL.
+// hands over without waiting for the TTL; on the in-process etcd and on
+// the etcd binary (3.4 in Debian).
 func TestResignHandsOver(t *testing.T) {
-	srv := etcdtest.StartEmbedded(t, etcdtest.Options{})
+	t.Run("embedded", func(t *testing.T) { testResignHandsOver(t, etcdtest.StartEmbedded(t, etcdtest.Options{})) })
+	t.Run("binary", func(t *testing.T) { testResignHandsOver(t, etcdtest.StartBinary(t, etcdtest.Options{})) })
+}
+
+func testResignHandsOver(t *testing.T, srv *etcdtest.Server) {
 	ls := &leadership{}
 	cancels := map[string]context.CancelFunc{}
 	var wg sync.WaitGroup
