@@ -95,6 +95,12 @@ func (a *Agent) probeLoop(ctx context.Context, ps *probeSet, kind runtime.ProbeK
 	}
 	period := probePeriod(p)
 	var successes, failures int
+	// Until a startup or readiness probe first succeeds it is retried
+	// sooner than its period (25ms, doubling up to the period), so that a
+	// container that comes up a few milliseconds after its process starts
+	// is not kept unready for a whole period. Liveness keeps its period.
+	fast := kind != runtime.ProbeLiveness
+	retry := 25 * time.Millisecond
 	for {
 		ok, err := a.prober.Run(ctx, kind, p, t)
 		if ctx.Err() != nil {
@@ -137,7 +143,14 @@ func (a *Agent) probeLoop(ctx context.Context, ps *probeSet, kind runtime.ProbeK
 		if done {
 			return
 		}
-		if !sleepClock(ctx, a.clk, period) {
+		wait := period
+		if fast && ok {
+			fast = false
+		}
+		if fast && retry < period {
+			wait, retry = retry, retry*2
+		}
+		if !sleepClock(ctx, a.clk, wait) {
 			return
 		}
 	}

@@ -28,10 +28,16 @@ type worker struct {
 	gone bool
 	ids  map[string]bool
 
-	admitted   bool
-	rejected   bool
-	sb         *runtime.Sandbox
-	podIP      string
+	admitted bool
+	rejected bool
+	sb       *runtime.Sandbox
+	podIP    string
+	// The network is set up on its own goroutine (owned by bg) while the
+	// first containers are created; netCh closes when it is done.
+	bg         sync.WaitGroup
+	netCh      chan struct{}
+	netIP      string
+	netErr     error
 	startTime  *time.Time
 	containers map[string]*cstate
 	lastStatus *api.PodStatus
@@ -108,6 +114,7 @@ func (w *worker) snapshot() (*api.Pod, bool) {
 }
 
 func (w *worker) run(ctx context.Context) {
+	defer w.bg.Wait()
 	defer func() {
 		for _, cs := range w.containers {
 			cs.probes.stop()
@@ -171,6 +178,15 @@ func (w *worker) sync(ctx context.Context) (time.Duration, bool) {
 			a.log.Warn("sandbox", "pod", pod.Namespace+"/"+pod.Name, "err", err)
 			w.writeStatus(ctx, pod, w.computeStatus(pod))
 			return a.cfg.BackoffInitial, false
+		}
+	}
+	if w.podIP == "" {
+		select {
+		case <-w.netCh:
+			if err := w.waitNet(ctx); err != nil {
+				return a.cfg.BackoffInitial, false
+			}
+		default:
 		}
 	}
 	list, err := a.rt.ListContainers(ctx, w.sb.ID)
@@ -320,6 +336,12 @@ func (w *worker) startContainer(ctx context.Context, pod *api.Pod, c *api.Contai
 			return a.cfg.BackoffInitial
 		}
 	}
+	if needsPodIP(c) {
+		if err := w.waitNet(ctx); err != nil {
+			cs.waiting, cs.waitingMsg = "ContainerCreating", err.Error()
+			return a.cfg.BackoffInitial
+		}
+	}
 	cfg := a.containerConfig(pod, c, attempt, w.podIP)
 	id, err := a.rt.CreateContainer(ctx, w.sb.ID, cfg)
 	if errors.Is(err, runtime.ErrAlreadyExists) {
@@ -339,6 +361,10 @@ func (w *worker) startContainer(ctx context.Context, pod *api.Pod, c *api.Contai
 	}
 	w.setID(cs.id, id)
 	cs.id, cs.attempt = id, attempt
+	if err := w.waitNet(ctx); err != nil {
+		cs.waiting, cs.waitingMsg = "ContainerCreating", err.Error()
+		return a.cfg.BackoffInitial
+	}
 	if err := a.rt.StartContainer(ctx, id); err != nil && !errors.Is(err, runtime.ErrFailedPrecondition) {
 		cs.waiting, cs.waitingMsg = "RunContainerError", err.Error()
 		return time.Second
@@ -346,6 +372,34 @@ func (w *worker) startContainer(ctx context.Context, pod *api.Pod, c *api.Contai
 	a.metrics.starts.Inc()
 	cs.everStarted, cs.waiting, cs.waitingMsg = true, "", ""
 	return 0
+}
+
+// waitNet waits for the network set-up started by setupSandbox. On
+// failure the sandbox is dropped so that the next pass sets it up again
+// (both steps are idempotent).
+func (w *worker) waitNet(ctx context.Context) error {
+	select {
+	case <-w.netCh:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if w.netErr != nil {
+		err := fmt.Errorf("pod network: %w", w.netErr)
+		w.a.log.Warn("pod network", "pod", string(w.uid), "err", err)
+		w.sb, w.netErr = nil, nil
+		return err
+	}
+	w.podIP = w.netIP
+	return nil
+}
+
+func needsPodIP(c *api.Container) bool {
+	for _, e := range c.Env {
+		if e.ValueFrom != nil && e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "status.podIP" {
+			return true
+		}
+	}
+	return false
 }
 
 // setupSandbox runs (or adopts) the pod's sandbox and network and adopts
@@ -356,11 +410,14 @@ func (w *worker) setupSandbox(ctx context.Context, pod *api.Pod) error {
 	if err != nil {
 		return err
 	}
-	ip, err := a.net.Setup(ctx, sb, pod)
-	if err != nil {
-		return err
-	}
-	w.sb, w.podIP = &sb, ip
+	w.sb = &sb
+	w.netCh = make(chan struct{})
+	w.bg.Add(1)
+	go func() {
+		defer w.bg.Done()
+		defer close(w.netCh)
+		w.netIP, w.netErr = a.net.Setup(ctx, sb, pod)
+	}()
 	if pod.Status.StartTime != nil {
 		t := *pod.Status.StartTime
 		w.startTime = &t
@@ -407,6 +464,9 @@ func (w *worker) setupSandbox(ctx context.Context, pod *api.Pod) error {
 func (w *worker) terminate(ctx context.Context, pod *api.Pod, gone bool) (time.Duration, bool) {
 	a := w.a
 	if !w.terminated {
+		if w.netCh != nil {
+			<-w.netCh
+		}
 		for _, cs := range w.containers {
 			cs.probes.stop()
 			cs.probes, cs.probesFor = nil, ""
