@@ -71,6 +71,14 @@ type algo struct {
 	parallelism int
 	rng         *rand.Rand // nil: first best node
 	nextStart   int        // rotating start index (scheduling loop only)
+
+	// Buffers reused across the cycles of one algo (cycles of one algo
+	// are sequential): they keep the per-pod garbage, and so GC work on
+	// a large heap, small.
+	feasibleBuf []*fw.NodeInfo
+	scoreBuf    [][]fw.NodeScore
+	totalsBuf   []int64
+	activeBuf   []scorePlugin
 }
 
 // filterNode runs the filters of prof on node, with higher-or-equal
@@ -148,22 +156,17 @@ func (a *algo) schedulePod(ctx context.Context, prof *profile, cs *fw.CycleState
 		diag.rejectors[st.Plugin()] = true
 		return scheduleResult{}, diag, nil
 	}
-	// A PreFilter may narrow the nodes worth examining (spread does when
-	// few domains have room): the others are rejected without a look.
-	for _, p := range prof.preFilter {
-		nw, ok := p.(fw.NodeNarrower)
-		if !ok {
-			continue
-		}
-		cands, st, ok := nw.CandidateNodes(cs, pod)
-		if !ok {
-			continue
-		}
-		_ = st
-		all = cands
-		break
-	}
 	want := numFeasibleNodesToFind(prof.pct, n)
+	// A PreFilter may narrow the nodes worth examining (spread does when
+	// few domains have room).
+	for _, p := range prof.preFilter {
+		if nw, ok := p.(fw.NodeNarrower); ok {
+			if cands, ok := nw.CandidateNodes(cs, pod, want); ok && len(cands) > 0 {
+				all = cands
+				break
+			}
+		}
+	}
 	narrowed := len(all) < n
 	feasible, processed, err := a.findFeasible(ctx, prof, skip, cs, pod, all, want, nom, diag)
 	if err != nil {
@@ -214,7 +217,7 @@ func (a *algo) findFeasible(ctx context.Context, prof *profile, skip []bool, cs 
 		found    atomic.Int64
 		next     atomic.Int64
 		mu       sync.Mutex
-		feasible = make([]*fw.NodeInfo, 0, want+filterChunk*a.parallelism)
+		feasible = a.feasibleBuf[:0]
 		rejected []rejection
 		maxIdx   int
 	)
@@ -272,6 +275,7 @@ func (a *algo) findFeasible(ctx context.Context, prof *profile, skip []bool, cs 
 			diag.rejectors[name] = true
 		}
 	}
+	a.feasibleBuf = feasible
 	if len(feasible) > want {
 		feasible = feasible[:want]
 	}
@@ -292,19 +296,27 @@ func (a *algo) score(ctx context.Context, prof *profile, cs *fw.CycleState, pod 
 			return nil, fmt.Errorf("sched: prescore %s: %w", p.Name(), st.Err())
 		}
 	}
-	var active []scorePlugin
+	active := a.activeBuf[:0]
 	for _, sp := range prof.score {
 		if !skipped[sp.p.Name()] {
 			active = append(active, sp)
 		}
 	}
-	totals := make([]int64, len(nodes))
+	a.activeBuf = active
+	totals := growInt64(a.totalsBuf, len(nodes))
+	a.totalsBuf = totals
 	if len(active) == 0 {
 		return totals, nil
 	}
-	scores := make([][]fw.NodeScore, len(active))
+	for len(a.scoreBuf) < len(active) {
+		a.scoreBuf = append(a.scoreBuf, nil)
+	}
+	scores := a.scoreBuf[:len(active)]
 	for i := range scores {
-		scores[i] = make([]fw.NodeScore, len(nodes))
+		if cap(scores[i]) < len(nodes) {
+			scores[i] = make([]fw.NodeScore, len(nodes))
+		}
+		scores[i] = scores[i][:len(nodes)]
 	}
 	chunks := (len(nodes) + filterChunk*2 - 1) / (filterChunk * 2)
 	g, gctx := errgroup.WithContext(ctx)
@@ -342,6 +354,15 @@ func (a *algo) score(ctx context.Context, prof *profile, cs *fw.CycleState, pod 
 		}
 	}
 	return totals, nil
+}
+
+func growInt64(b []int64, n int) []int64 {
+	if cap(b) < n {
+		return make([]int64, n)
+	}
+	b = b[:n]
+	clear(b)
+	return b
 }
 
 // selectHost returns the best node, breaking ties uniformly at random

@@ -107,14 +107,15 @@ type spreadState struct {
 
 var _ fw.NodeNarrower = (*PodTopologySpread)(nil)
 
-// CandidateNodes narrows a cycle to the nodes of the domains where the pod
-// would not exceed maxSkew, when there is a single DoNotSchedule
-// constraint and those nodes are fewer than half the cluster (otherwise a
-// scan finds feasible nodes quickly anyway).
-func (p *PodTopologySpread) CandidateNodes(cs *fw.CycleState, _ *fw.PodInfo) ([]*fw.NodeInfo, *fw.Status, bool) {
+// CandidateNodes narrows a cycle to nodes of the domains where the pod
+// would not exceed maxSkew (a random sample of about 2*want of them), when
+// there is a single DoNotSchedule constraint and those nodes are under
+// three quarters of the cluster (otherwise a scan finds feasible nodes
+// quickly anyway).
+func (p *PodTopologySpread) CandidateNodes(cs *fw.CycleState, _ *fw.PodInfo, want int) ([]*fw.NodeInfo, bool) {
 	st, ok := fw.Read(cs, p.filterKey)
 	if !ok || st.memo == nil || len(st.cons) != 1 {
-		return nil, nil, false
+		return nil, false
 	}
 	c := &st.cons[0]
 	limit := st.min[0] + c.maxSkew - c.selfMatch
@@ -125,10 +126,12 @@ func (p *PodTopologySpread) CandidateNodes(cs *fw.CycleState, _ *fw.PodInfo) ([]
 			n += k
 		}
 	}
-	if int(n)*2 > nodes.Len() {
-		return nil, nil, false
+	if int(n)*4 > nodes.Len()*3 {
+		return nil, false
 	}
-	out := make([]*fw.NodeInfo, 0, n)
+	max := 2 * want
+	out := make([]*fw.NodeInfo, 0, min(int(n), max))
+	// Map iteration order is random: the sample spreads over domains.
 	for cnt, domains := range st.memo.byCount {
 		if cnt > limit {
 			continue
@@ -137,11 +140,14 @@ func (p *PodTopologySpread) CandidateNodes(cs *fw.CycleState, _ *fw.PodInfo) ([]
 			for name := range st.memo.domainNodes[v] {
 				if ni, ok := nodes.Get(name); ok {
 					out = append(out, ni)
+					if len(out) >= max {
+						return out, true
+					}
 				}
 			}
 		}
 	}
-	return out, p.skew, true
+	return out, true
 }
 
 func compileConstraints(pod *api.Pod, hard bool) ([]spreadConstraint, error) {
