@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -300,7 +301,7 @@ func (c *Controller) reconcileOne(callerCtx, leaderCtx context.Context, req Requ
 	stop := context.AfterFunc(leaderCtx, cancel)
 	defer func() { stop(); cancel() }()
 	start := c.cfg.Clock.Now()
-	res, err := c.cfg.Reconciler.Reconcile(ctx, req)
+	res, err := c.safeReconcile(ctx, req)
 	c.metrics.observeReconcile(c.cfg.Clock.Now().Sub(start), err)
 	switch {
 	case err != nil && errors.Is(err, ErrTerminal):
@@ -317,6 +318,22 @@ func (c *Controller) reconcileOne(callerCtx, leaderCtx context.Context, req Requ
 	default:
 		c.queue.Forget(req)
 	}
+}
+
+// ErrPanic classifies a reconcile that panicked; the panic is recovered,
+// logged with its stack, and the key retried with back-off.
+var ErrPanic = errors.New("reconcile: reconciler panicked")
+
+// safeReconcile keeps a panicking reconciler from taking the host down:
+// a panic must not cross the package boundary.
+func (c *Controller) safeReconcile(ctx context.Context, req Request) (res Result, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.cfg.Logger.Error("reconcile panicked", "key", req.String(), "panic", r, "stack", string(debug.Stack()))
+			res, err = Result{}, fmt.Errorf("%w: %s: %v", ErrPanic, req, r)
+		}
+	}()
+	return c.cfg.Reconciler.Reconcile(ctx, req)
 }
 
 // metrics are the controller's Prometheus collectors; a nil *metrics

@@ -216,3 +216,25 @@ func TestNewValidates(t *testing.T) {
 		t.Error("a duplicate controller name on one registry must fail")
 	}
 }
+
+func TestControllerRecoversPanics(t *testing.T) {
+	clk := reconciletest.NewClock(t0)
+	var calls atomic.Int32
+	c, err := reconcile.New(reconcile.Config{
+		Name:  "panics",
+		Clock: clk,
+		Reconciler: reconcile.ReconcilerFunc(func(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+			if calls.Add(1) == 1 {
+				panic("boom")
+			}
+			return reconcile.Result{}, nil
+		}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	startController(t, c)
+	c.Queue().Add(key("a"))
+	reconciletest.Eventually(t, func() bool { return calls.Load() == 1 }, "first, panicking reconcile")
+	reconciletest.AdvanceUntil(t, clk, 5*time.Millisecond, time.Second, func() bool { return calls.Load() == 2 }, "retried after the panic")
+}

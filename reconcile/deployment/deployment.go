@@ -112,11 +112,31 @@ func New(cfg Config) (*Controller, error) {
 		return nil, err
 	}
 	reconcile.Watch(c.ctrl, cfg.Deployments, reconcile.ForObject())
-	reconcile.Watch(c.ctrl, cfg.ReplicaSets, reconcile.ForController(api.KindDeployment))
+	owner := reconcile.ForController(api.KindDeployment)
+	reconcile.Watch(c.ctrl, cfg.ReplicaSets, func(o api.Object) []reconcile.Request {
+		if reqs := owner(o); len(reqs) > 0 {
+			return reqs
+		}
+		return c.adopters(o) // an orphan: the Deployments that may adopt it
+	})
 	// Pods are read (to count pods not yet deleted) but changes reach the
 	// Deployment through its ReplicaSets' status.
 	reconcile.WatchHandler(c.ctrl, cfg.Pods, informer.HandlerFuncs[*api.Pod]{})
 	return c, nil
+}
+
+func (c *Controller) adopters(o api.Object) []reconcile.Request {
+	m := o.Meta()
+	if podutil.ControllerOf(m) != nil {
+		return nil
+	}
+	var out []reconcile.Request
+	for _, d := range c.cfg.Deployments.ListInNamespace(m.Namespace, nil) {
+		if sel, err := api.LabelSelectorAsSelector(d.Spec.Selector); err == nil && !sel.Empty() && sel.Matches(m.Labels) {
+			out = append(out, reconcile.RequestFor(d))
+		}
+	}
+	return out
 }
 
 // Start runs the controller until ctx ends; see reconcile.Controller.Start.
@@ -132,7 +152,11 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if d.Spec.Selector == nil {
 		return reconcile.Result{}, reconcile.Terminal(fmt.Errorf("deployment: %s/%s has no selector: %w", d.Namespace, d.Name, store.ErrInvalid))
 	}
-	rss := c.ownedReplicaSets(d)
+	rss, adopted, err := c.claimReplicaSets(ctx, d)
+	if err != nil || adopted {
+		// After an adoption, look again once the informer shows it.
+		return reconcile.Result{Requeue: adopted}, err
+	}
 	if to, ok := d.Annotations[api.AnnotationRollbackTo]; ok {
 		return reconcile.Result{}, c.rollback(ctx, d, rss, to)
 	}
@@ -161,7 +185,6 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		}
 	}
 	changed := false
-	var err error
 	switch {
 	case c.isScalingEvent(d, rss, replicas):
 		changed, err = c.scaleProportionally(ctx, d, newRS, olds, replicas, surge)
@@ -178,6 +201,28 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		return reconcile.Result{}, err
 	}
 	return c.syncStatus(ctx, d, newRS, c.ownedReplicaSets(d), replicas, unavail, changed)
+}
+
+// claimReplicaSets returns d's ReplicaSets, adopting orphans whose labels
+// match d's selector (a compare-and-swap adds the controller reference).
+func (c *Controller) claimReplicaSets(ctx context.Context, d *api.Deployment) ([]*api.ReplicaSet, bool, error) {
+	sel, err := api.LabelSelectorAsSelector(d.Spec.Selector)
+	if err != nil {
+		return nil, false, reconcile.Terminal(fmt.Errorf("deployment: %s/%s: %w: %w", d.Namespace, d.Name, store.ErrInvalid, err))
+	}
+	for _, rs := range c.cfg.ReplicaSets.ListInNamespace(d.Namespace, nil) {
+		if podutil.ControllerOf(&rs.ObjectMeta) != nil || rs.DeletionTimestamp != nil || sel.Empty() || !sel.Matches(rs.Labels) {
+			continue
+		}
+		cp := rs.DeepCopy()
+		cp.OwnerReferences = append(cp.OwnerReferences, podutil.ControllerRef(d))
+		if _, err := c.cfg.Store.Update(ctx, cp); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, false, fmt.Errorf("deployment: adopt replicaset %s/%s: %w", rs.Namespace, rs.Name, err)
+		}
+		c.cfg.Logger.Info("adopted replicaset", "deployment", d.Name, "replicaset", rs.Name)
+		return nil, true, nil
+	}
+	return c.ownedReplicaSets(d), false, nil
 }
 
 func (c *Controller) ownedReplicaSets(d *api.Deployment) []*api.ReplicaSet {
@@ -304,8 +349,11 @@ func (c *Controller) createNewRS(ctx context.Context, d *api.Deployment, rss []*
 // rollback to an old template) and copies it to the Deployment.
 func (c *Controller) syncRevision(ctx context.Context, d *api.Deployment, newRS *api.ReplicaSet, rss []*api.ReplicaSet) error {
 	rev := revision(newRS)
-	if m := maxRevision(rss); rev < m {
+	if m := maxRevision(rss); rev < m || rev == 0 {
 		cp := newRS.DeepCopy()
+		if cp.Annotations == nil {
+			cp.Annotations = map[string]string{}
+		}
 		cp.Annotations[api.AnnotationRevision] = strconv.FormatInt(m+1, 10)
 		if _, err := c.cfg.Store.Update(ctx, cp); err != nil {
 			return fmt.Errorf("deployment: bump revision of %s/%s: %w", cp.Namespace, cp.Name, err)
@@ -636,6 +684,9 @@ func (c *Controller) syncStatus(ctx context.Context, d *api.Deployment, newRS *a
 		setCondition(&st, api.DeploymentProgressing, api.ConditionTrue, ReasonNewRSAvailable, "ReplicaSet "+newRS.Name+" has successfully progressed.", now)
 		if newRS.Annotations[AnnotationComplete] != "true" {
 			cp := newRS.DeepCopy()
+			if cp.Annotations == nil {
+				cp.Annotations = map[string]string{}
+			}
 			cp.Annotations[AnnotationComplete] = "true"
 			if _, err := c.cfg.Store.Update(ctx, cp); err != nil {
 				return reconcile.Result{}, fmt.Errorf("deployment: mark %s/%s complete: %w", cp.Namespace, cp.Name, err)

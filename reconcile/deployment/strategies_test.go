@@ -190,3 +190,62 @@ func TestMinReadySeconds(t *testing.T) {
 	c.clk.Advance(30 * time.Second)
 	reconciletest.Eventually(t, func() bool { return complete(t, c.st, "web") }, "available after minReadySeconds")
 }
+
+func TestRevisionHistoryAndRollbackToRevision(t *testing.T) {
+	c := startCluster(t, 3)
+	d := newDeployment("web", 2, "nginx:1", api.FromInt(1), api.FromInt(0))
+	d.Spec.RevisionHistoryLimit = ptr(int32(1))
+	if _, err := c.st.Create(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	for i, img := range []string{"nginx:1", "nginx:2", "nginx:3"} {
+		if i > 0 {
+			setImage(t, c.st, img, nil)
+		}
+		reconciletest.Eventually(t, func() bool {
+			return complete(t, c.st, "web") && getD(t, c.st, "web").Annotations[api.AnnotationRevision] == itoa(i+1)
+		}, "rollout of %s", img)
+	}
+	reconciletest.Eventually(t, func() bool {
+		rss := replicaSets(t, c.st)
+		return len(rss) == 2 && rss["nginx:3"] != nil && rss["nginx:2"] != nil
+	}, "history limited to 1 old ReplicaSet (have %d)", len(replicaSets(t, c.st)))
+
+	// Roll back to revision 2 by number.
+	mutateD(t, c.st, func(d *api.Deployment) { d.Annotations[api.AnnotationRollbackTo] = "2" })
+	reconciletest.Eventually(t, func() bool {
+		d := getD(t, c.st, "web")
+		return d.Spec.Template.Spec.Containers[0].Image == "nginx:2" && complete(t, c.st, "web") && d.Annotations[api.AnnotationRevision] == "4"
+	}, "rolled back to revision 2, now revision 4")
+	if rs := replicaSets(t, c.st)["nginx:2"]; rs.Annotations[api.AnnotationRevision] != "4" {
+		t.Fatalf("rolled-back ReplicaSet has revision %s, want 4", rs.Annotations[api.AnnotationRevision])
+	}
+}
+
+func TestAdoptsOrphanReplicaSet(t *testing.T) {
+	c := startCluster(t, 2)
+	ctx := context.Background()
+	d := newDeployment("web", 2, "nginx:1", api.FromInt(1), api.FromInt(0))
+	l := map[string]string{"app": "web"}
+	orphan := &api.ReplicaSet{ObjectMeta: api.ObjectMeta{Name: "web-orphan", Namespace: "default", Labels: l},
+		Spec: api.ReplicaSetSpec{Replicas: ptr(int32(2)), Selector: &api.LabelSelector{MatchLabels: l}, Template: d.Spec.Template}}
+	if _, err := c.st.Create(ctx, orphan); err != nil {
+		t.Fatal(err)
+	}
+	created, err := c.st.Create(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reconciletest.Eventually(t, func() bool {
+		o, err := c.st.Get(ctx, api.KindReplicaSet, "default", "web-orphan")
+		if err != nil {
+			return false
+		}
+		refs := o.Meta().OwnerReferences
+		return len(refs) == 1 && refs[0].UID == created.Meta().UID
+	}, "orphan ReplicaSet adopted")
+	reconciletest.Eventually(t, func() bool { return complete(t, c.st, "web") }, "deployment complete")
+	if n := len(replicaSets(t, c.st)); n != 1 {
+		t.Fatalf("%d ReplicaSets, want the adopted one only", n)
+	}
+}
