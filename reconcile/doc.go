@@ -18,7 +18,8 @@
 //     processed is processed again after Done, so no change is lost;
 //   - failures are retried with per-key exponential back-off and an overall
 //     token bucket (RateLimit); Result.RequeueAfter requeues after a delay;
-//     errors wrapping ErrTerminal (Terminal) are not retried;
+//     errors wrapping ErrTerminal (Terminal) are not retried; a panicking
+//     reconciler is recovered (ErrPanic) and retried like an error;
 //   - after ShutDown, ready keys drain and delayed keys are dropped.
 //
 // # Guarantees of the Controller

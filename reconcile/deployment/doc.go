@@ -21,6 +21,7 @@
 //   - Pause stops the rollout (scaling still applies); resume continues it.
 //   - Proportional scaling: when replicas change mid-rollout, the active
 //     ReplicaSets grow or shrink in proportion to their size.
+//   - Orphan ReplicaSets that match the selector are adopted.
 //   - revisionHistoryLimit (default 10) empty old ReplicaSets are kept.
 //   - Status: observedGeneration, replicas, updatedReplicas,
 //     readyReplicas, availableReplicas, unavailableReplicas; conditions
