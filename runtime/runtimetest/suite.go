@@ -127,6 +127,25 @@ func (s *suite) waitFor(t *testing.T, id, what string, cond func(runtime.Contain
 	}
 }
 
+// waitLog polls the container's log until it contains want.
+func (s *suite) waitLog(t *testing.T, id, want string) {
+	t.Helper()
+	deadline := time.Now().Add(s.h.Timeout)
+	for {
+		var buf bytes.Buffer
+		if err := s.h.Runtime.Logs(s.ctx, id, &buf); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(buf.String(), want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("log = %q, want it to contain %q", buf.String(), want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func exited(st runtime.ContainerStatus) bool  { return st.State == runtime.StateExited }
 func running(st runtime.ContainerStatus) bool { return st.State == runtime.StateRunning }
 
@@ -228,7 +247,7 @@ func testStopGraceful(t *testing.T, s *suite) {
 	s.importImage(t)
 	sb := s.sandbox(t)
 	id := s.run(t, sb, "c", runtime.Resources{}, "run")
-	s.waitFor(t, id, "running", running)
+	s.waitLog(t, id, "testprog: run\n") // SIGTERM is handled from here on
 	if err := s.h.Runtime.StopContainer(s.ctx, id, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +264,7 @@ func testStopKillsAfterGrace(t *testing.T, s *suite) {
 	s.importImage(t)
 	sb := s.sandbox(t)
 	id := s.run(t, sb, "c", runtime.Resources{}, "ignore-term")
-	s.waitFor(t, id, "running", running)
+	s.waitLog(t, id, "testprog: ignore-term\n")
 	if err := s.h.Runtime.StopContainer(s.ctx, id, 300*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
@@ -271,20 +290,7 @@ func testLogsAndExec(t *testing.T, s *suite) {
 	sb := s.sandbox(t)
 	id := s.run(t, sb, "c", runtime.Resources{}, "run")
 	s.waitFor(t, id, "running", running)
-	deadline := time.Now().Add(s.h.Timeout)
-	for {
-		var buf bytes.Buffer
-		if err := r.Logs(s.ctx, id, &buf); err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(buf.String(), "testprog: run\n") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("log = %q, want the start line", buf.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	s.waitLog(t, id, "testprog: run\n")
 	res, err := r.Exec(s.ctx, id, []string{TestProgPath, "exit", "7"})
 	if err != nil || res.ExitCode != 7 {
 		t.Fatalf("exec exit 7 = %+v, %v", res, err)

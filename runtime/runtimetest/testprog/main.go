@@ -39,12 +39,14 @@ func main() {
 	if len(args) == 0 {
 		args = []string{"run"}
 	}
+	// Handle SIGTERM before announcing the start, so that a caller who
+	// waits for the start line knows SIGTERM is handled.
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM)
 	quiet := map[string]bool{"echo": true, "cat": true, "id": true, "caps": true, "capbnd": true, "nnp": true, "hostname": true, "write": true, "sleep": true}
 	if !quiet[args[0]] {
 		fmt.Printf("testprog: %s\n", strings.Join(args, " "))
 	}
-	term := make(chan os.Signal, 1)
-	signal.Notify(term, syscall.SIGTERM)
 	arg := func(i int) string {
 		if i < len(args) {
 			return args[i]
