@@ -19,7 +19,8 @@
 //     first, then the newest first.
 //   - Status: replicas, fullyLabeledReplicas, readyReplicas,
 //     availableReplicas (ready for minReadySeconds, read from the injected
-//     clock) and observedGeneration, written only when they change.
+//     clock), observedGeneration and a ReplicaFailure condition while pods
+//     cannot be created or deleted, written only when they change.
 //   - Objects from informers are never modified; writes go through the
 //     store with compare-and-swap.
 package replicaset

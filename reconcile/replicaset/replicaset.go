@@ -173,7 +173,7 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if rs.DeletionTimestamp == nil && c.exp.satisfied(req, now, c.cfg.ExpectationsTTL) {
 		manageErr = c.manage(ctx, req, rs, pods)
 	}
-	after, err := c.updateStatus(ctx, rs, pods, now)
+	after, err := c.updateStatus(ctx, rs, pods, now, manageErr)
 	if manageErr != nil {
 		return reconcile.Result{}, manageErr
 	}
@@ -384,9 +384,9 @@ func deletionCost(p *api.Pod) int64 {
 
 // updateStatus writes rs's status from pods if it changed, and returns
 // when a ready pod will become available (0: none pending).
-func (c *Controller) updateStatus(ctx context.Context, rs *api.ReplicaSet, pods []*api.Pod, now time.Time) (time.Duration, error) {
+func (c *Controller) updateStatus(ctx context.Context, rs *api.ReplicaSet, pods []*api.Pod, now time.Time, manageErr error) (time.Duration, error) {
 	minReady := time.Duration(rs.Spec.MinReadySeconds) * time.Second
-	st := api.ReplicaSetStatus{Replicas: int32(len(pods)), ObservedGeneration: rs.Generation, Conditions: rs.Status.Conditions}
+	st := api.ReplicaSetStatus{Replicas: int32(len(pods)), ObservedGeneration: rs.Generation, Conditions: failureCondition(rs.Status.Conditions, manageErr, now)}
 	var next time.Duration
 	for _, p := range pods {
 		if podutil.MatchesSet(rs.Spec.Template.Labels, p.Labels) || len(rs.Spec.Template.Labels) == 0 {
@@ -415,9 +415,32 @@ func (c *Controller) updateStatus(ctx context.Context, rs *api.ReplicaSet, pods 
 	return next, nil
 }
 
+// ConditionReplicaFailure is set while pods cannot be created or deleted.
+const ConditionReplicaFailure = "ReplicaFailure"
+
+// failureCondition sets ReplicaFailure (True, with the error) when manage
+// failed, and removes it when it succeeded.
+func failureCondition(conds []api.ReplicaSetCondition, manageErr error, now time.Time) []api.ReplicaSetCondition {
+	out := slices.DeleteFunc(slices.Clone(conds), func(c api.ReplicaSetCondition) bool { return c.Type == ConditionReplicaFailure })
+	if manageErr == nil {
+		return out
+	}
+	at := now
+	for _, c := range conds {
+		if c.Type == ConditionReplicaFailure && c.Status == api.ConditionTrue {
+			at = c.LastTransitionTime
+		}
+	}
+	return append(out, api.ReplicaSetCondition{Type: ConditionReplicaFailure, Status: api.ConditionTrue, LastTransitionTime: at,
+		Reason: "FailedCreate", Message: manageErr.Error()})
+}
+
 func equalStatus(a, b api.ReplicaSetStatus) bool {
 	return a.Replicas == b.Replicas && a.FullyLabeledReplicas == b.FullyLabeledReplicas && a.ReadyReplicas == b.ReadyReplicas &&
-		a.AvailableReplicas == b.AvailableReplicas && a.ObservedGeneration == b.ObservedGeneration
+		a.AvailableReplicas == b.AvailableReplicas && a.ObservedGeneration == b.ObservedGeneration && slices.EqualFunc(a.Conditions, b.Conditions,
+		func(x, y api.ReplicaSetCondition) bool {
+			return x.Type == y.Type && x.Status == y.Status && x.Reason == y.Reason && x.Message == y.Message && x.LastTransitionTime.Equal(y.LastTransitionTime)
+		})
 }
 
 func ptrOr[T any](p *T, def T) T {

@@ -3,6 +3,7 @@ package replicaset_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -185,9 +186,22 @@ func TestReplicaSetSlowStartOnFailures(t *testing.T) {
 		t.Fatalf("first syncs made %d create attempts, want at most 2 (slow start stops at the first failure)", n)
 	}
 	before := fc.calls.Load()
+	reconciletest.Eventually(t, func() bool {
+		o, _ := e.ms.Get(ctx, api.KindReplicaSet, "default", "web")
+		for _, c := range o.(*api.ReplicaSet).Status.Conditions {
+			if c.Type == replicaset.ConditionReplicaFailure && c.Status == api.ConditionTrue && strings.Contains(c.Message, "quota") {
+				return true
+			}
+		}
+		return false
+	}, "ReplicaFailure condition with the create error")
 	fc.fail.Store(false)
 	e.clk.Advance(time.Minute)
 	reconciletest.Eventually(t, func() bool { return len(pods(t, e.ms)) == 100 }, "100 pods once creates succeed")
+	reconciletest.Eventually(t, func() bool {
+		o, _ := e.ms.Get(ctx, api.KindReplicaSet, "default", "web")
+		return len(o.(*api.ReplicaSet).Status.Conditions) == 0
+	}, "ReplicaFailure cleared once creates succeed")
 	if n := fc.calls.Load(); n != before+100 {
 		t.Fatalf("%d create calls, want %d", n, before+100)
 	}
