@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -79,6 +80,8 @@ type algo struct {
 	scoreBuf    [][]fw.NodeScore
 	totalsBuf   []int64
 	activeBuf   []scorePlugin
+	okBufs      [][]*fw.NodeInfo
+	failBufs    [][]rejection
 }
 
 // filterNode runs the filters of prof on node, with higher-or-equal
@@ -159,10 +162,18 @@ func (a *algo) schedulePod(ctx context.Context, prof *profile, cs *fw.CycleState
 	want := numFeasibleNodesToFind(prof.pct, n)
 	// A PreFilter may narrow the nodes worth examining (spread does when
 	// few domains have room).
+	fullSkip := skip
 	for _, p := range prof.preFilter {
 		if nw, ok := p.(fw.NodeNarrower); ok {
 			if cands, ok := nw.CandidateNodes(cs, pod, want); ok && len(cands) > 0 {
 				all = cands
+				// The candidates pass the narrowing plugin's Filter.
+				skip = slices.Clone(skip)
+				for i, f := range prof.filter {
+					if f.Name() == p.Name() {
+						skip[i] = true
+					}
+				}
 				break
 			}
 		}
@@ -174,7 +185,7 @@ func (a *algo) schedulePod(ctx context.Context, prof *profile, cs *fw.CycleState
 	}
 	if narrowed && len(feasible) == 0 {
 		// Explain the failure over every node, not only the candidates.
-		feasible, processed, err = a.findFeasible(ctx, prof, skip, cs, pod, cs.Nodes().List(), want, nom, diag)
+		feasible, processed, err = a.findFeasible(ctx, prof, fullSkip, cs, pod, cs.Nodes().List(), want, nom, diag)
 		if err != nil {
 			return scheduleResult{}, nil, err
 		}
@@ -222,12 +233,20 @@ func (a *algo) findFeasible(ctx context.Context, prof *profile, skip []bool, cs 
 		maxIdx   int
 	)
 	workers := min(a.parallelism, chunks)
+	for len(a.okBufs) < workers {
+		a.okBufs = append(a.okBufs, nil)
+		a.failBufs = append(a.failBufs, nil)
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(workers)
 	for w := 0; w < workers; w++ {
 		g.Go(func() error {
-			var localOK []*fw.NodeInfo
-			var localFail []rejection
+			localOK := a.okBufs[w][:0]
+			localFail := a.failBufs[w][:0]
+			defer func() {
+				clear(localFail) // drop references to statuses and nodes
+				a.okBufs[w], a.failBufs[w] = localOK[:0], localFail[:0]
+			}()
 			localMax := 0
 			for {
 				if found.Load() >= int64(want) || gctx.Err() != nil {

@@ -32,11 +32,12 @@ type PreFilterPlugin interface {
 }
 
 // NodeNarrower is an optional capability of a PreFilterPlugin: after a
-// successful PreFilter of the same cycle it may name nodes that can pass
-// its Filter, so the scheduler examines those first; want is how many
-// feasible nodes the cycle looks for, and the plugin may return a sample
-// of about twice that many. ok false means no narrowing. If no candidate
-// turns out feasible the scheduler examines every node, so narrowing never
+// successful PreFilter of the same cycle it may name nodes that pass its
+// Filter, so the scheduler examines only those (without calling that
+// plugin's Filter on them); want is how many feasible nodes the cycle
+// looks for, and the plugin may return a sample of about twice that many.
+// ok false means no narrowing. If no candidate turns out feasible the
+// scheduler examines every node with every filter, so narrowing never
 // changes whether a pod fits, only how fast the answer comes.
 type NodeNarrower interface {
 	CandidateNodes(state *CycleState, pod *PodInfo, want int) (nodes []*NodeInfo, ok bool)

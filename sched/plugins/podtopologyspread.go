@@ -54,13 +54,17 @@ type spreadMemo struct {
 	// by count, and the nodes of each domain.
 	byCount      map[int32]map[string]struct{}
 	nodesByCount map[int32]int32
-	domainNodes  map[string]map[string]struct{}
+	domainNodes  map[string][]*spreadNode
+	// candidates is CandidateNodes' buffer, reused by the owner's
+	// sequential cycles.
+	candidates []*fw.NodeInfo
 }
 
 type spreadNode struct {
 	eligible bool
 	values   []string
 	counts   []int32
+	info     *fw.NodeInfo // the version the node had when counted
 }
 
 const maxSpreadMemos = 64
@@ -110,9 +114,11 @@ var _ fw.NodeNarrower = (*PodTopologySpread)(nil)
 // CandidateNodes narrows a cycle to nodes of the domains where the pod
 // would not exceed maxSkew (a random sample of about 2*want of them), when
 // there is a single DoNotSchedule constraint and those nodes are under
-// three quarters of the cluster (otherwise a scan finds feasible nodes
-// quickly anyway).
+// half the cluster (otherwise a scan finds feasible nodes quickly anyway).
+// Every candidate passes this plugin's Filter.
 func (p *PodTopologySpread) CandidateNodes(cs *fw.CycleState, _ *fw.PodInfo, want int) ([]*fw.NodeInfo, bool) {
+	// The memo's NodeInfos are the versions counted in this cycle's
+	// refresh, which are the snapshot's current ones.
 	st, ok := fw.Read(cs, p.filterKey)
 	if !ok || st.memo == nil || len(st.cons) != 1 {
 		return nil, false
@@ -126,23 +132,23 @@ func (p *PodTopologySpread) CandidateNodes(cs *fw.CycleState, _ *fw.PodInfo, wan
 			n += k
 		}
 	}
-	if int(n)*4 > nodes.Len()*3 {
+	if int(n)*2 > nodes.Len() {
 		return nil, false
 	}
 	max := 2 * want
-	out := make([]*fw.NodeInfo, 0, min(int(n), max))
+	clear(st.memo.candidates)
+	out := st.memo.candidates[:0]
+	defer func() { st.memo.candidates = out[:0] }()
 	// Map iteration order is random: the sample spreads over domains.
 	for cnt, domains := range st.memo.byCount {
 		if cnt > limit {
 			continue
 		}
 		for v := range domains {
-			for name := range st.memo.domainNodes[v] {
-				if ni, ok := nodes.Get(name); ok {
-					out = append(out, ni)
-					if len(out) >= max {
-						return out, true
-					}
+			for _, sn := range st.memo.domainNodes[v] {
+				out = append(out, sn.info)
+				if len(out) >= max {
+					return out, true
 				}
 			}
 		}
@@ -295,7 +301,7 @@ func (m *spreadMemo) reset(n int) {
 	m.hist = make([]map[int32]int32, n)
 	m.byCount = map[int32]map[string]struct{}{}
 	m.nodesByCount = map[int32]int32{}
-	m.domainNodes = map[string]map[string]struct{}{}
+	m.domainNodes = map[string][]*spreadNode{}
 	for i := 0; i < n; i++ {
 		m.counts[i] = map[string]int32{}
 		m.domains[i] = map[string]int32{}
@@ -326,7 +332,7 @@ func (p *PodTopologySpread) refresh(m *spreadMemo, inc fw.IncrementalLister, nod
 			continue
 		}
 		labels := nodeLabels(n)
-		sn := &spreadNode{eligible: hasAllKeys(labels, cons) && aff.Match(n.Node())}
+		sn := &spreadNode{eligible: hasAllKeys(labels, cons) && aff.Match(n.Node()), info: n}
 		if sn.eligible {
 			sn.values = make([]string, len(cons))
 			sn.counts = make([]int32, len(cons))
@@ -385,15 +391,20 @@ func (m *spreadMemo) apply(name string, sn *spreadNode, sign int32) {
 		}
 		dn := m.domainNodes[v]
 		if sign > 0 {
-			if dn == nil {
-				dn = map[string]struct{}{}
-				m.domainNodes[v] = dn
+			m.domainNodes[v] = append(dn, sn)
+		} else {
+			for j, x := range dn {
+				if x == sn {
+					dn[j] = dn[len(dn)-1]
+					dn[len(dn)-1] = nil
+					dn = dn[:len(dn)-1]
+					break
+				}
 			}
-			dn[name] = struct{}{}
-		} else if dn != nil {
-			delete(dn, name)
 			if len(dn) == 0 {
 				delete(m.domainNodes, v)
+			} else {
+				m.domainNodes[v] = dn
 			}
 		}
 	}

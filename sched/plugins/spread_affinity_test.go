@@ -144,6 +144,18 @@ func TestPodTopologySpreadIncrementalMatchesScratch(t *testing.T) {
 		if diff := cmp.Diff(b.min, a.min); diff != "" {
 			t.Fatalf("step %d: min differs:\n%s", step, diff)
 		}
+		// Every narrowed candidate passes the filter (judged from
+		// scratch), and is the snapshot's current version.
+		if cands, ok := incPlugin.CandidateNodes(csInc, pi, 1); ok {
+			for _, n := range cands {
+				if cur, _ := snap.Get(n.Name()); cur != n {
+					t.Fatalf("step %d: candidate %s is a stale NodeInfo", step, n.Name())
+				}
+				if st := scratch.Filter(context.Background(), csScratch, pi, n); !st.IsSuccess() {
+					t.Fatalf("step %d: candidate %s fails the filter: %v", step, n.Name(), st)
+				}
+			}
+		}
 	}
 }
 
