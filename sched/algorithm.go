@@ -120,20 +120,22 @@ func filterNode(ctx context.Context, prof *profile, skip []bool, cs *fw.CycleSta
 // runPreFilter runs PreFilter plugins and returns which Filter plugins to
 // skip; a non-nil status rejects the pod.
 func runPreFilter(ctx context.Context, prof *profile, cs *fw.CycleState, pod *fw.PodInfo) ([]bool, *fw.Status) {
-	skipped := map[string]bool{}
+	var skippedPre [16]bool
+	skipped := skippedPre[:0]
 	for _, p := range prof.preFilter {
 		st := p.PreFilter(ctx, cs, pod)
 		switch {
 		case st.IsSuccess():
+			skipped = append(skipped, false)
 		case st.IsSkip():
-			skipped[p.Name()] = true
+			skipped = append(skipped, true)
 		default:
 			return nil, st.WithPlugin(p.Name())
 		}
 	}
 	skip := make([]bool, len(prof.filter))
-	for i, f := range prof.filter {
-		skip[i] = skipped[f.Name()]
+	for i, j := range prof.filterPre {
+		skip[i] = j >= 0 && skipped[j]
 	}
 	return skip, nil
 }
@@ -304,20 +306,22 @@ func (a *algo) findFeasible(ctx context.Context, prof *profile, skip []bool, cs 
 // score runs PreScore, Score (in parallel over nodes) and NormalizeScore,
 // and returns each node's weighted total.
 func (a *algo) score(ctx context.Context, prof *profile, cs *fw.CycleState, pod *fw.PodInfo, nodes []*fw.NodeInfo) ([]int64, error) {
-	skipped := map[string]bool{}
+	var skippedPre [16]bool
+	skipped := skippedPre[:0]
 	for _, p := range prof.preScore {
 		st := p.PreScore(ctx, cs, pod, nodes)
 		switch {
 		case st.IsSuccess():
+			skipped = append(skipped, false)
 		case st.IsSkip():
-			skipped[p.Name()] = true
+			skipped = append(skipped, true)
 		default:
 			return nil, fmt.Errorf("sched: prescore %s: %w", p.Name(), st.Err())
 		}
 	}
 	active := a.activeBuf[:0]
-	for _, sp := range prof.score {
-		if !skipped[sp.p.Name()] {
+	for i, sp := range prof.score {
+		if j := prof.scorePre[i]; j < 0 || !skipped[j] {
 			active = append(active, sp)
 		}
 	}

@@ -80,6 +80,10 @@ type profile struct {
 	// events maps plugin names to the events that may help pods they
 	// reject.
 	events map[string]fw.ClusterEvent
+	// filterPre[i] is the index in preFilter of filter i's plugin, or -1;
+	// scorePre likewise for score and preScore. A Skip from that PreFilter
+	// (PreScore) skips the Filter (Score).
+	filterPre, scorePre []int
 }
 
 func buildProfile(p Profile, reg fw.Registry, h fw.Handle) (*profile, error) {
@@ -112,6 +116,7 @@ func buildProfile(p Profile, reg fw.Registry, h fw.Handle) (*profile, error) {
 		}
 		prof.add(pl, spec.Weight)
 	}
+	prof.index()
 	return prof, nil
 }
 
@@ -155,6 +160,27 @@ func (prof *profile) add(pl fw.Plugin, weight int64) {
 	}
 	if x, ok := pl.(fw.PostBindPlugin); ok {
 		prof.postBind = append(prof.postBind, x)
+	}
+}
+
+func (prof *profile) index() {
+	prof.filterPre = make([]int, len(prof.filter))
+	for i, f := range prof.filter {
+		prof.filterPre[i] = -1
+		for j, p := range prof.preFilter {
+			if p.Name() == f.Name() {
+				prof.filterPre[i] = j
+			}
+		}
+	}
+	prof.scorePre = make([]int, len(prof.score))
+	for i, sp := range prof.score {
+		prof.scorePre[i] = -1
+		for j, p := range prof.preScore {
+			if p.Name() == sp.p.Name() {
+				prof.scorePre[i] = j
+			}
+		}
 	}
 }
 
