@@ -106,6 +106,9 @@ type Agent struct {
 	admitMu  sync.Mutex
 	admitted map[api.UID]api.ResourceList
 
+	imgMu  sync.Mutex
+	images map[string]time.Time // image ref -> when last seen present
+
 	usageMu sync.Mutex
 	samples map[string]runtime.Usage // by container id
 
@@ -176,7 +179,7 @@ func New(cfg Config) (*Agent, error) {
 	a := &Agent{
 		cfg: cfg, st: cfg.Store, rt: cfg.Runtime, net: cfg.Network, clk: cfg.Clock,
 		log: cfg.Logger.With("node", cfg.NodeName), prober: probe.New(cfg.Runtime),
-		workers: map[api.UID]*worker{}, admitted: map[api.UID]api.ResourceList{}, samples: map[string]runtime.Usage{},
+		workers: map[api.UID]*worker{}, admitted: map[api.UID]api.ResourceList{}, samples: map[string]runtime.Usage{}, images: map[string]time.Time{},
 	}
 	a.metrics = &metrics{
 		starts:   prometheus.NewCounter(prometheus.CounterOpts{Name: "fleetkit_node_container_starts_total", Help: "Containers started.", ConstLabels: prometheus.Labels{"node": cfg.NodeName}}),

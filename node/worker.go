@@ -321,7 +321,10 @@ func (w *worker) handleExit(ctx context.Context, pod *api.Pod, c *api.Container,
 // wait before retrying when it failed, 0 on success.
 func (w *worker) startContainer(ctx context.Context, pod *api.Pod, c *api.Container, cs *cstate, attempt int) time.Duration {
 	a := w.a
-	if _, err := a.rt.ImageStatus(ctx, c.Image); err != nil {
+	if a.imagePresent(c.Image) {
+		// Checked within the last minute; a create that still finds no
+		// image forgets it below.
+	} else if _, err := a.rt.ImageStatus(ctx, c.Image); err != nil {
 		if !errors.Is(err, runtime.ErrNotFound) {
 			cs.waiting, cs.waitingMsg = "ErrImagePull", err.Error()
 			return time.Second
@@ -335,6 +338,9 @@ func (w *worker) startContainer(ctx context.Context, pod *api.Pod, c *api.Contai
 			cs.waiting, cs.waitingMsg = "ErrImagePull", err.Error()
 			return a.cfg.BackoffInitial
 		}
+		a.sawImage(c.Image)
+	} else {
+		a.sawImage(c.Image)
 	}
 	if needsPodIP(c) {
 		if err := w.waitNet(ctx); err != nil {
@@ -356,6 +362,9 @@ func (w *worker) startContainer(ctx context.Context, pod *api.Pod, c *api.Contai
 		}
 	}
 	if err != nil {
+		if errors.Is(err, runtime.ErrNotFound) {
+			a.forgetImage(c.Image)
+		}
 		cs.waiting, cs.waitingMsg = "CreateContainerError", err.Error()
 		return a.cfg.BackoffInitial
 	}
@@ -669,4 +678,27 @@ func (w *worker) writeStatus(ctx context.Context, pod *api.Pod, st api.PodStatus
 	}
 	w.a.metrics.writes.Inc()
 	w.lastStatus = &st
+}
+
+// imageTTL is how long an image seen present is trusted without asking
+// the runtime again.
+const imageTTL = time.Minute
+
+func (a *Agent) imagePresent(ref string) bool {
+	a.imgMu.Lock()
+	defer a.imgMu.Unlock()
+	t, ok := a.images[ref]
+	return ok && a.clk.Since(t) < imageTTL
+}
+
+func (a *Agent) sawImage(ref string) {
+	a.imgMu.Lock()
+	a.images[ref] = a.clk.Now()
+	a.imgMu.Unlock()
+}
+
+func (a *Agent) forgetImage(ref string) {
+	a.imgMu.Lock()
+	delete(a.images, ref)
+	a.imgMu.Unlock()
 }

@@ -47,6 +47,10 @@ func validContainerID(id string) bool {
 	return true
 }
 
+func (r *Runtime) startedPath(id string) string {
+	return filepath.Join(r.cfg.StateDir, "logs", id+".started")
+}
+
 func (r *Runtime) logPath(id string) string {
 	return filepath.Join(r.cfg.StateDir, "logs", id+".log")
 }
@@ -61,9 +65,9 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg run
 	if err != nil {
 		return "", err
 	}
-	img, err := r.client.GetImage(ctx, cfg.Image)
+	img, err := r.image(ctx, cfg.Image)
 	if err != nil {
-		return "", wrap(err, "image %s", cfg.Image)
+		return "", err
 	}
 	id := containerID(sandboxID, cfg.Name, cfg.Attempt)
 	opts, err := r.specOpts(img, sbCfg, sandboxID, cfg)
@@ -82,6 +86,7 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg run
 		client.WithNewSpec(opts...),
 	)
 	if err != nil {
+		r.forgetImage(cfg.Image) // it may have been removed behind our back
 		return "", wrap(err, "create container %s", id)
 	}
 	logPath := r.logPath(id)
@@ -244,7 +249,9 @@ func (r *Runtime) StartContainer(ctx context.Context, id string) error {
 	if err := t.Start(ctx); err != nil {
 		return wrap(err, "start %s", id)
 	}
-	if _, err := c.SetLabels(ctx, map[string]string{labelStartedAt: time.Now().UTC().Format(time.RFC3339Nano)}); err != nil {
+	// The start time goes to a file, not a label: a label costs a round
+	// trip to the daemon on every start.
+	if err := os.WriteFile(r.startedPath(id), []byte(time.Now().UTC().Format(time.RFC3339Nano)), 0o600); err != nil {
 		r.log.Warn("record start time", "container", id, "err", err)
 	}
 	return nil
@@ -365,8 +372,8 @@ func (r *Runtime) status(ctx context.Context, c client.Container, info container
 			st.Labels[strings.TrimPrefix(k, labelUser)] = v
 		}
 	}
-	if s := info.Labels[labelStartedAt]; s != "" {
-		st.StartedAt, _ = time.Parse(time.RFC3339Nano, s)
+	if b, err := os.ReadFile(r.startedPath(info.ID)); err == nil {
+		st.StartedAt, _ = time.Parse(time.RFC3339Nano, string(b))
 	}
 	t, err := c.Task(ctx, nil)
 	if err != nil {

@@ -53,22 +53,22 @@ type Runtime struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu   sync.Mutex
-	subs map[*subscriber]struct{}
-	oom  map[string]bool // container id -> OOM-killed (seen in an event)
-	sbMu sync.Mutex      // serialises sandbox creation and removal
+	mu     sync.Mutex
+	subs   map[*subscriber]struct{}
+	oom    map[string]bool // container id -> OOM-killed (seen in an event)
+	images map[string]client.Image
+	sbMu   sync.Mutex // serialises sandbox creation and removal
 }
 
 var _ runtime.Runtime = (*Runtime)(nil)
 
 // Label keys stored on containers.
 const (
-	labelSandbox   = "io.fleetkit.sandbox"
-	labelName      = "io.fleetkit.name"
-	labelAttempt   = "io.fleetkit.attempt"
-	labelStartedAt = "io.fleetkit.started-at"
-	labelOOM       = "io.fleetkit.oom-killed"
-	labelUser      = "io.fleetkit.label."
+	labelSandbox = "io.fleetkit.sandbox"
+	labelName    = "io.fleetkit.name"
+	labelAttempt = "io.fleetkit.attempt"
+	labelOOM     = "io.fleetkit.oom-killed"
+	labelUser    = "io.fleetkit.label."
 )
 
 var validID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
@@ -110,7 +110,7 @@ func New(cfg Config) (*Runtime, error) {
 		return nil, fmt.Errorf("containerd: connect %s: %w", cfg.Address, runtime.Transient(errors.Join(runtime.ErrUnavailable, err)))
 	}
 	ctx, cancel := context.WithCancel(namespaces.WithNamespace(context.Background(), cfg.Namespace))
-	r := &Runtime{cfg: cfg, client: c, log: cfg.Logger, ctx: ctx, cancel: cancel, subs: map[*subscriber]struct{}{}, oom: map[string]bool{}}
+	r := &Runtime{cfg: cfg, client: c, log: cfg.Logger, ctx: ctx, cancel: cancel, subs: map[*subscriber]struct{}{}, oom: map[string]bool{}, images: map[string]client.Image{}}
 	r.wg.Add(2)
 	go r.followEvents()
 	go r.rotateLogs()

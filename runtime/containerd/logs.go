@@ -78,6 +78,7 @@ func (r *Runtime) rotate(p string) error {
 func (r *Runtime) removeLogs(id string) {
 	base := r.logPath(id)
 	os.Remove(base)
+	os.Remove(r.startedPath(id))
 	for i := 1; i <= r.cfg.LogMaxFiles; i++ {
 		os.Remove(fmt.Sprintf("%s.%d", base, i))
 	}
