@@ -3,6 +3,7 @@ package sched
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -299,3 +300,5 @@ func waitUntil(t testing.TB, ctx context.Context, what string, cond func() bool)
 }
 
 func storeFrom(rev int64) store.WatchOption { return store.FromRevision(rev) }
+
+func newDiscardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

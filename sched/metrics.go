@@ -60,6 +60,3 @@ func (m *metrics) bound(qp *queuedPod, now time.Time) {
 	}
 	m.e2e.Observe(now.Sub(qp.initialAttempt).Seconds())
 }
-
-// updateQueue is a no-op: queue depth is read on collection.
-func (m *metrics) updateQueue() {}

@@ -337,7 +337,6 @@ func (s *Scheduler) flushLoop(ctx context.Context) {
 			return
 		case <-s.clock.After(time.Second):
 			s.queue.FlushBackoff()
-			s.metrics.updateQueue()
 		}
 	}
 }
