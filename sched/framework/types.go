@@ -234,6 +234,13 @@ func compileTerms(pod *api.Pod, req []api.PodAffinityTerm, pref []api.WeightedPo
 // from its cache; plugins must not modify them.
 type NodeInfo struct {
 	node *api.Node
+	// Copies of the node fields every Filter reads, kept in the NodeInfo
+	// so that filtering a node touches one object (cache misses on the
+	// large api.Node dominate the per-node cost otherwise).
+	name          string
+	unschedulable bool
+	taints        []api.Taint
+	labels        map[string]string
 	// Pods on the node, in no particular order.
 	Pods []*PodInfo
 	// PodsWithAffinity are the pods with any pod (anti-)affinity term;
@@ -266,18 +273,25 @@ func NewNodeInfo(node *api.Node, pods ...*PodInfo) *NodeInfo {
 // yet seen).
 func (n *NodeInfo) Node() *api.Node { return n.node }
 
-// Name returns the node's name, or "".
-func (n *NodeInfo) Name() string {
-	if n.node == nil {
-		return ""
-	}
-	return n.node.Name
-}
+// Name returns the node's name, or "" for a placeholder.
+func (n *NodeInfo) Name() string { return n.name }
+
+// Unschedulable returns the node's spec.unschedulable.
+func (n *NodeInfo) Unschedulable() bool { return n.unschedulable }
+
+// Taints returns the node's taints (shared; do not modify).
+func (n *NodeInfo) Taints() []api.Taint { return n.taints }
+
+// Labels returns the node's labels (shared; do not modify); nil for a
+// placeholder.
+func (n *NodeInfo) Labels() map[string]string { return n.labels }
 
 // SetNode sets the node object and its allocatable resources.
 func (n *NodeInfo) SetNode(node *api.Node) {
 	n.node = node
+	n.name, n.unschedulable, n.taints, n.labels = "", false, nil, nil
 	if node != nil {
+		n.name, n.unschedulable, n.taints, n.labels = node.Name, node.Spec.Unschedulable, node.Spec.Taints, node.Labels
 		n.Allocatable = ResourceFromList(node.Status.Allocatable)
 		n.ImageSizes = nil
 		for _, img := range node.Status.Images {

@@ -45,8 +45,7 @@ func (*NodeUnschedulable) Name() string { return NameNodeUnschedulable }
 func (*NodeUnschedulable) EventsToRegister() fw.ClusterEvent { return fw.NodeAdd | fw.NodeUpdate }
 
 func (p *NodeUnschedulable) Filter(_ context.Context, _ *fw.CycleState, pod *fw.PodInfo, node *fw.NodeInfo) *fw.Status {
-	n := node.Node()
-	if n == nil || !n.Spec.Unschedulable {
+	if !node.Unschedulable() {
 		return nil
 	}
 	taint := api.Taint{Key: api.TaintNodeUnschedulable, Effect: api.TaintEffectNoSchedule}

@@ -63,9 +63,4 @@ func ToleratesAll(tols []api.Toleration, taint *api.Taint) bool {
 }
 
 // nodeLabels returns a node's labels, or nil for a placeholder.
-func nodeLabels(n *fw.NodeInfo) map[string]string {
-	if n.Node() == nil {
-		return nil
-	}
-	return n.Node().Labels
-}
+func nodeLabels(n *fw.NodeInfo) map[string]string { return n.Labels() }

@@ -33,12 +33,9 @@ func UntoleratedTaintReason(t *api.Taint) string {
 }
 
 func (*TaintToleration) Filter(_ context.Context, _ *fw.CycleState, pod *fw.PodInfo, node *fw.NodeInfo) *fw.Status {
-	n := node.Node()
-	if n == nil {
-		return nil
-	}
-	for i := range n.Spec.Taints {
-		t := &n.Spec.Taints[i]
+	taints := node.Taints()
+	for i := range taints {
+		t := &taints[i]
 		if t.Effect != api.TaintEffectNoSchedule && t.Effect != api.TaintEffectNoExecute {
 			continue
 		}
@@ -50,13 +47,10 @@ func (*TaintToleration) Filter(_ context.Context, _ *fw.CycleState, pod *fw.PodI
 }
 
 func (*TaintToleration) Score(_ context.Context, _ *fw.CycleState, pod *fw.PodInfo, node *fw.NodeInfo) (int64, *fw.Status) {
-	n := node.Node()
-	if n == nil {
-		return 0, nil
-	}
+	taints := node.Taints()
 	var count int64
-	for i := range n.Spec.Taints {
-		t := &n.Spec.Taints[i]
+	for i := range taints {
+		t := &taints[i]
 		if t.Effect != api.TaintEffectPreferNoSchedule {
 			continue
 		}
