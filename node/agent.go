@@ -500,13 +500,30 @@ func (a *Agent) cleanupOrphans(ctx context.Context, live map[api.UID]bool) {
 		a.log.Warn("list sandboxes", "err", err)
 		return
 	}
+	known := map[string]bool{}
 	for _, sb := range sbs {
+		known[sb.ID] = true
 		if live[api.UID(sb.ID)] {
 			continue
 		}
 		a.log.Info("removing leftover sandbox", "sandbox", sb.ID)
 		if err := a.removeSandbox(ctx, sb, a.cfg.DefaultGracePeriod); err != nil {
 			a.log.Warn("remove leftover sandbox", "sandbox", sb.ID, "err", err)
+		}
+	}
+	// Containers whose sandbox is gone altogether (its state was lost).
+	cs, err := a.rt.ListContainers(ctx, "")
+	if err != nil {
+		a.log.Warn("list containers", "err", err)
+		return
+	}
+	for _, c := range cs {
+		if known[c.SandboxID] {
+			continue
+		}
+		a.log.Info("removing leftover container", "container", c.ID)
+		if err := a.rt.RemoveContainer(ctx, c.ID); err != nil {
+			a.log.Warn("remove leftover container", "container", c.ID, "err", err)
 		}
 	}
 }

@@ -476,3 +476,36 @@ func TestPodUsage(t *testing.T) {
 		t.Fatalf("usage = %+v", us)
 	}
 }
+
+type gpus int
+
+func (g gpus) Resources(context.Context) (api.ResourceList, error) {
+	return api.ResourceList{api.ResourceNvidiaGPU: api.NewQuantity(int64(g), api.DecimalSI)}, nil
+}
+
+func TestDevicePluginResources(t *testing.T) {
+	e := newEnv(t, nil, func(c *node.Config) { c.Devices = gpus(2) })
+	o, _ := e.st.Get(context.Background(), api.KindNode, "", nodeName)
+	if got := o.(*api.Node).Status.Allocatable[api.ResourceNvidiaGPU]; got.Value() != 2 {
+		t.Fatalf("allocatable gpus = %d, want 2", got.Value())
+	}
+	mk := func(name, n string) {
+		p := simplePod(name, "", "run")
+		p.Spec.Containers[0].Resources.Limits = api.ResourceList{api.ResourceNvidiaGPU: api.MustParseQuantity(n)}
+		e.createPod(t, p)
+	}
+	mk("two", "2")
+	e.eventually(t, "two gpus run", func() bool { return e.pod(t, "two").Status.Phase == api.PodRunning })
+	mk("one-more", "1")
+	e.eventually(t, "no gpu left", func() bool { return e.pod(t, "one-more").Status.Reason == "OutOfnvidia.com/gpu" })
+	// Deleting the first pod frees its gpus for a new pod.
+	if _, err := e.st.Delete(context.Background(), api.KindPod, "default", "two"); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually(t, "sandbox of deleted pod removed", func() bool {
+		sbs, _ := e.rt.ListSandboxes(context.Background())
+		return len(sbs) == 0
+	})
+	mk("again", "2")
+	e.eventually(t, "gpus reused", func() bool { return e.pod(t, "again").Status.Phase == api.PodRunning })
+}

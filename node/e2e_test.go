@@ -135,6 +135,15 @@ func TestEndToEndContainerd(t *testing.T) {
 	if got := get("/hostname"); got != "web" {
 		t.Fatalf("GET /hostname on the pod IP = %q", got)
 	}
+	webIP := e.pod(t, "web").Status.PodIP
+	{
+		cs, _ := crt.ListContainers(ctx, string(e.pod(t, "web").UID))
+		res, err := crt.Exec(ctx, cs[0].ID, []string{runtimetest.TestProgPath, "cat", "/etc/resolv.conf"})
+		want := "nameserver 10.96.0.10\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n"
+		if err != nil || string(res.Output) != want {
+			t.Fatalf("resolv.conf = %q, %v", res.Output, err)
+		}
+	}
 
 	// Killing its process restarts it.
 	cs, err := crt.ListContainers(ctx, string(e.pod(t, "web").UID))
@@ -204,6 +213,9 @@ func TestEndToEndContainerd(t *testing.T) {
 		}
 		return true
 	})
+	if leases, _ := filepath.Glob(filepath.Join(dir, "cni", "ipam", "*", webIP)); len(leases) != 0 {
+		t.Fatalf("IP %s still leased after the pod went: %v", webIP, leases)
+	}
 	if code, ok := rec.exit(webCs[0].ID); !ok || code != 0 {
 		t.Fatalf("web stopped with exit %d (recorded %v); want 0: SIGTERM handled within the grace period", code, ok)
 	}
