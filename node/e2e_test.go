@@ -136,6 +136,9 @@ func TestEndToEndContainerd(t *testing.T) {
 		t.Fatalf("GET /hostname on the pod IP = %q", got)
 	}
 	webIP := e.pod(t, "web").Status.PodIP
+	if leases, _ := filepath.Glob(filepath.Join(dir, "cni", "ipam", "*", webIP)); len(leases) != 1 {
+		t.Fatalf("no IPAM lease for the pod IP %s: %v", webIP, leases)
+	}
 	{
 		cs, _ := crt.ListContainers(ctx, string(e.pod(t, "web").UID))
 		res, err := crt.Exec(ctx, cs[0].ID, []string{runtimetest.TestProgPath, "cat", "/etc/resolv.conf"})
