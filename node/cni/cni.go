@@ -36,11 +36,39 @@ type Config struct {
 
 // Network attaches sandboxes to the bridge. Safe for concurrent use.
 type Network struct {
-	cfg  Config
-	cni  *libcni.CNIConfig
-	list *libcni.NetworkConfigList
-	lo   *libcni.NetworkConfigList
-	mu   sync.Mutex // serialises per-sandbox records
+	cfg   Config
+	cni   *libcni.CNIConfig
+	list  *libcni.NetworkConfigList
+	lo    *libcni.NetworkConfigList
+	mu    sync.Mutex
+	locks map[string]*idLock // per sandbox: Setup and Teardown of one sandbox never overlap
+}
+
+type idLock struct {
+	sync.Mutex
+	refs int
+}
+
+// lock serialises the calls for one sandbox; different sandboxes run in
+// parallel (the plugins lock their own shared state).
+func (n *Network) lock(id string) func() {
+	n.mu.Lock()
+	l := n.locks[id]
+	if l == nil {
+		l = &idLock{}
+		n.locks[id] = l
+	}
+	l.refs++
+	n.mu.Unlock()
+	l.Lock()
+	return func() {
+		l.Unlock()
+		n.mu.Lock()
+		if l.refs--; l.refs == 0 {
+			delete(n.locks, id)
+		}
+		n.mu.Unlock()
+	}
 }
 
 var _ node.Network = (*Network)(nil)
@@ -96,7 +124,7 @@ func New(cfg Config) (*Network, error) {
 		return nil, fmt.Errorf("cni: loopback config: %w", err)
 	}
 	return &Network{
-		cfg: cfg, list: list, lo: lo,
+		cfg: cfg, list: list, lo: lo, locks: map[string]*idLock{},
 		cni: libcni.NewCNIConfigWithCacheDir(cfg.PluginDirs, filepath.Join(cfg.StateDir, "cache"), nil),
 	}, nil
 }
@@ -115,8 +143,7 @@ func (n *Network) Setup(ctx context.Context, sb runtime.Sandbox, pod *api.Pod) (
 	if sb.NetNSPath == "" {
 		return "", fmt.Errorf("cni: sandbox %s has no network namespace: %w", sb.ID, ErrInvalid)
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
+	defer n.lock(sb.ID)()
 	if b, err := os.ReadFile(n.record(sb.ID)); err == nil {
 		return string(b), nil
 	}
@@ -141,8 +168,7 @@ func (n *Network) Setup(ctx context.Context, sb runtime.Sandbox, pod *api.Pod) (
 
 // Teardown implements node.Network.
 func (n *Network) Teardown(ctx context.Context, sb runtime.Sandbox) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
+	defer n.lock(sb.ID)()
 	rc := n.rtConf(sb, "eth0")
 	if _, err := os.Stat(sb.NetNSPath); err != nil {
 		rc.NetNS = "" // gone: plugins still release the address
