@@ -21,14 +21,16 @@ type env struct {
 	kl  *reconciletest.Kubelet
 }
 
-func setup(t *testing.T) env {
+func setup(t *testing.T) env { return setupWith(t, []string{"n1", "n2", "n3"}, 10) }
+
+func setupWith(t *testing.T, nodes []string, evictionsPerSecond float64) env {
 	t.Helper()
 	st, err := memstore.New(memstore.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	clk := reconciletest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	kl, err := reconciletest.NewKubelet(reconciletest.KubeletConfig{Store: st, Nodes: []string{"n1", "n2", "n3"}, Clock: clk, Bind: true})
+	kl, err := reconciletest.NewKubelet(reconciletest.KubeletConfig{Store: st, Nodes: nodes, Clock: clk, Bind: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +42,7 @@ func setup(t *testing.T) env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nc, err := nodelifecycle.New(nodelifecycle.Config{Store: st, Clock: clk, GracePeriod: 40 * time.Second, DefaultTolerationSeconds: 300 * time.Second})
+	nc, err := nodelifecycle.New(nodelifecycle.Config{Store: st, Clock: clk, GracePeriod: 40 * time.Second, DefaultTolerationSeconds: 300 * time.Second, EvictionsPerSecond: evictionsPerSecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,4 +197,48 @@ func TestDeadNodeIsTaintedEvictedAndReplacedThenCleared(t *testing.T) {
 		n := node(t, e.st, "n1")
 		return readyStatus(n) == api.ConditionTrue && len(n.Spec.Taints) == 0
 	}, "n1 cleared when it comes back")
+}
+
+func TestEvictionsAreRateLimited(t *testing.T) {
+	e := setupWith(t, []string{"n1", "n2"}, 1)
+	ctx := context.Background()
+	l := map[string]string{"app": "web"}
+	rs := &api.ReplicaSet{ObjectMeta: api.ObjectMeta{Name: "web", Namespace: "default"},
+		Spec: api.ReplicaSetSpec{Replicas: ptr(int32(6)), Selector: &api.LabelSelector{MatchLabels: l},
+			Template: api.PodTemplateSpec{ObjectMeta: api.ObjectMeta{Labels: l}, Spec: api.PodSpec{Containers: []api.Container{{Name: "c", Image: "x"}}}}}}
+	if _, err := e.st.Create(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	reconciletest.Eventually(t, func() bool {
+		on := podsOn(t, e.st)
+		return len(on["n1"])+len(on["n2"]) == 6 && len(on["n1"]) >= 2
+	}, "6 pods bound, at least 2 on n1")
+	onN1 := podsOn(t, e.st)["n1"]
+	evicted := func() int {
+		n := 0
+		for _, p := range onN1 {
+			if !exists(t, e.st, p.Name) {
+				n++
+			}
+		}
+		return n
+	}
+	e.kl.SetDown("n1", true)
+	reconciletest.AdvanceUntil(t, e.clk, 10*time.Second, 2*time.Minute, func() bool {
+		if err := e.kl.RenewLeases(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return hasTaint(node(t, e.st, "n1"), api.TaintNodeUnreachable)
+	}, "n1 tainted")
+	taintedAt := *node(t, e.st, "n1").Spec.Taints[0].TimeAdded
+	e.advance(t, taintedAt.Add(300*time.Second).Sub(e.clk.Now()))
+	reconciletest.Eventually(t, func() bool { return evicted() >= 1 }, "first eviction when due")
+	// One token per second: with the clock still, nothing more goes.
+	if n := evicted(); n != 1 {
+		t.Fatalf("%d pods evicted at once, want 1 (1 eviction per second)", n)
+	}
+	for want := 2; want <= len(onN1); want++ {
+		e.clk.Advance(time.Second)
+		reconciletest.Eventually(t, func() bool { return evicted() == want }, "eviction %d a second later", want)
+	}
 }

@@ -47,7 +47,8 @@ type Kubelet struct {
 
 	mu   sync.Mutex
 	down map[string]bool
-	next atomic.Uint64
+	next atomic.Uint64 // pod IPs
+	rr   atomic.Uint64 // round-robin placement
 }
 
 // NewKubelet returns a simulated kubelet; Start runs it.
@@ -233,7 +234,7 @@ func (k *Kubelet) reconcile(ctx context.Context, req reconcile.Request) (reconci
 
 func (k *Kubelet) pickNode() string {
 	for range len(k.cfg.Nodes) {
-		n := k.cfg.Nodes[int(k.next.Add(1)%uint64(len(k.cfg.Nodes)))]
+		n := k.cfg.Nodes[int(k.rr.Add(1)%uint64(len(k.cfg.Nodes)))]
 		if !k.IsDown(n) {
 			return n
 		}
