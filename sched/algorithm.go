@@ -239,8 +239,9 @@ func (a *algo) findFeasible(ctx context.Context, prof *profile, skip []bool, cs 
 		a.okBufs = append(a.okBufs, nil)
 		a.failBufs = append(a.failBufs, nil)
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(workers)
+	// Workers stop at the first error (failed) or when ctx ends.
+	var failed atomic.Bool
+	var g errgroup.Group
 	for w := 0; w < workers; w++ {
 		g.Go(func() error {
 			localOK := a.okBufs[w][:0]
@@ -251,7 +252,7 @@ func (a *algo) findFeasible(ctx context.Context, prof *profile, skip []bool, cs 
 			}()
 			localMax := 0
 			for {
-				if found.Load() >= int64(want) || gctx.Err() != nil {
+				if found.Load() >= int64(want) || failed.Load() || ctx.Err() != nil {
 					break
 				}
 				c := int(next.Add(1) - 1)
@@ -262,13 +263,14 @@ func (a *algo) findFeasible(ctx context.Context, prof *profile, skip []bool, cs 
 				before := len(localOK)
 				for i := c * filterChunk; i < hi; i++ {
 					node := all[(start+i)%n]
-					st, pi := filterNode(gctx, prof, skip, cs, pod, node, nom)
+					st, pi := filterNode(ctx, prof, skip, cs, pod, node, nom)
 					switch {
 					case st == nil:
 						localOK = append(localOK, node)
 					case st.IsRejected():
 						localFail = append(localFail, rejection{node, st, pi})
 					default:
+						failed.Store(true)
 						return fmt.Errorf("sched: filter %s on node %s: %w", prof.filter[pi].Name(), node.Name(), st.Err())
 					}
 				}
@@ -286,6 +288,9 @@ func (a *algo) findFeasible(ctx context.Context, prof *profile, skip []bool, cs 
 		})
 	}
 	if err := g.Wait(); err != nil {
+		return nil, 0, err
+	}
+	if err := ctx.Err(); err != nil {
 		return nil, 0, err
 	}
 	if len(feasible) == 0 {
@@ -341,22 +346,30 @@ func (a *algo) score(ctx context.Context, prof *profile, cs *fw.CycleState, pod 
 		}
 		scores[i] = scores[i][:len(nodes)]
 	}
-	chunks := (len(nodes) + filterChunk*2 - 1) / (filterChunk * 2)
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(a.parallelism)
-	for c := 0; c < chunks; c++ {
+	// A few workers pull chunks of nodes (a goroutine per chunk would
+	// allocate per pod for nothing).
+	const chunk = filterChunk * 2
+	chunks := (len(nodes) + chunk - 1) / chunk
+	var next atomic.Int64
+	var g errgroup.Group
+	for w := 0; w < min(a.parallelism, chunks); w++ {
 		g.Go(func() error {
-			hi := min((c+1)*filterChunk*2, len(nodes))
-			for i := c * filterChunk * 2; i < hi; i++ {
-				for j, sp := range active {
-					s, st := sp.p.Score(gctx, cs, pod, nodes[i])
-					if !st.IsSuccess() {
-						return fmt.Errorf("sched: score %s on node %s: %w", sp.p.Name(), nodes[i].Name(), st.Err())
+			for {
+				c := int(next.Add(1) - 1)
+				if c >= chunks || ctx.Err() != nil {
+					return ctx.Err()
+				}
+				hi := min((c+1)*chunk, len(nodes))
+				for i := c * chunk; i < hi; i++ {
+					for j, sp := range active {
+						s, st := sp.p.Score(ctx, cs, pod, nodes[i])
+						if !st.IsSuccess() {
+							return fmt.Errorf("sched: score %s on node %s: %w", sp.p.Name(), nodes[i].Name(), st.Err())
+						}
+						scores[j][i] = fw.NodeScore{Name: nodes[i].Name(), Score: s}
 					}
-					scores[j][i] = fw.NodeScore{Name: nodes[i].Name(), Score: s}
 				}
 			}
-			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
