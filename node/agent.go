@@ -427,6 +427,9 @@ func (a *Agent) watchPods(ctx context.Context) {
 		w, err := a.st.Watch(ctx, api.KindPod, store.FromRevision(list.Revision))
 		if err != nil {
 			a.log.Warn("watch pods", "err", err)
+			if !sleepClock(ctx, a.clk, time.Second) {
+				return
+			}
 			continue
 		}
 		for ev := range w.Events() {

@@ -509,3 +509,31 @@ func TestDevicePluginResources(t *testing.T) {
 	mk("again", "2")
 	e.eventually(t, "gpus reused", func() bool { return e.pod(t, "again").Status.Phase == api.PodRunning })
 }
+
+func TestDeletionWithFinalizer(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	p := simplePod("held", api.RestartPolicyAlways, "run")
+	p.Finalizers = []string{"example.com/hold"}
+	e.createPod(t, p)
+	e.eventually(t, "running", func() bool { return e.pod(t, "held").Status.Phase == api.PodRunning })
+	ctx := context.Background()
+	if _, err := e.st.Delete(ctx, api.KindPod, "default", "held"); err != nil {
+		t.Fatal(err)
+	}
+	// The pod stays (finalizer) but its containers go and its status says
+	// so.
+	e.eventually(t, "containers stopped and status written", func() bool {
+		sbs, _ := e.rt.ListSandboxes(ctx)
+		p := e.pod(t, "held")
+		return len(sbs) == 0 && p.Status.Phase == api.PodFailed && condition(p, api.PodReady) == api.ConditionFalse
+	})
+	p = e.pod(t, "held")
+	p.Finalizers = nil
+	if _, err := e.st.Update(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually(t, "pod gone", func() bool {
+		_, err := e.st.Get(ctx, api.KindPod, "default", "held")
+		return err != nil
+	})
+}

@@ -623,7 +623,10 @@ func (w *worker) containerStart(cs *cstate) time.Time {
 
 // setCondition sets or replaces condition c, keeping the transition time
 // when the status did not change.
-func setCondition(conds []api.PodCondition, c api.PodCondition, now time.Time) []api.PodCondition {
+// It never writes into the given slice's array: that may be shared with
+// the store's copy of the pod.
+func setCondition(in []api.PodCondition, c api.PodCondition, now time.Time) []api.PodCondition {
+	conds := append([]api.PodCondition(nil), in...)
 	for i := range conds {
 		if conds[i].Type == c.Type {
 			if conds[i].Status == c.Status {
