@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -31,6 +32,9 @@ type KubeletConfig struct {
 	// Bind, when true, binds unscheduled pods to nodes round-robin (a
 	// trivial placement standing in for a scheduler).
 	Bind bool
+	// Allocatable is what RegisterNodes reports as each node's capacity
+	// and allocatable resources (for a real scheduler). Defaults to none.
+	Allocatable api.ResourceList
 	// Fail, when set, names pods that cannot start: they stay Pending
 	// and not ready (as with an image that cannot be pulled).
 	Fail func(*api.Pod) bool
@@ -91,6 +95,10 @@ func (k *Kubelet) RegisterNodes(ctx context.Context) error {
 			return err
 		}
 		node = got.(*api.Node)
+		if k.cfg.Allocatable != nil {
+			node.Status.Capacity = maps.Clone(k.cfg.Allocatable)
+			node.Status.Allocatable = maps.Clone(k.cfg.Allocatable)
+		}
 		node.Status.Conditions = []api.NodeCondition{{Type: api.NodeReady, Status: api.ConditionTrue, LastHeartbeatTime: now, LastTransitionTime: now, Reason: "KubeletReady"}}
 		if _, err := k.cfg.Store.UpdateStatus(ctx, node); err != nil {
 			return err
