@@ -421,13 +421,19 @@ func (s *Scheduler) scheduleOne(ctx context.Context, qp *queuedPod, gang *gangIn
 			return false
 		}
 	}
-	wp := newWaitingPod(s, pod, res.node)
+	var wp *waitingPod // made only when some plugin makes the pod wait
+	wait := func(plugin string, timeout time.Duration) {
+		if wp == nil {
+			wp = newWaitingPod(s, pod, res.node)
+		}
+		wp.wait(plugin, timeout)
+	}
 	for _, p := range prof.permit {
 		st, timeout := p.Permit(ctx, cs, pod, res.node)
 		switch {
 		case st.IsSuccess():
 		case st.Code() == fw.Wait:
-			wp.wait(p.Name(), timeout)
+			wait(p.Name(), timeout)
 		default:
 			s.unreserve(ctx, prof, cs, pod, res.node)
 			s.failAttempt(qp, prof, st.WithPlugin(p.Name()), start)
@@ -435,13 +441,13 @@ func (s *Scheduler) scheduleOne(ctx context.Context, qp *queuedPod, gang *gangIn
 		}
 	}
 	if gang != nil && s.cache.GroupPlaced(gang.name) < gang.minMember {
-		wp.wait(gangPlugin, gang.timeout)
+		wait(gangPlugin, gang.timeout)
 	}
 	s.metrics.attempt("scheduled", start)
 	// A pod waiting at Permit does not hold a binding worker while it
 	// waits (a gang larger than the pool would otherwise block the loop);
 	// others take one here, which bounds the binding backlog.
-	waiting := wp.pending()
+	waiting := wp != nil && wp.pending()
 	if waiting {
 		s.addWaiting(wp)
 	} else {
