@@ -79,7 +79,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 
 func newStore(t testing.TB) *memstore.Store {
 	t.Helper()
-	st, err := memstore.New(memstore.Config{WatchBuffer: 1 << 16})
+	st, err := memstore.New(memstore.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
