@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/containerd/containerd/v2/client"
+	"github.com/containerd/containerd/v2/contrib/seccomp"
 	"github.com/containerd/containerd/v2/pkg/cio"
 	"github.com/containerd/containerd/v2/pkg/namespaces"
 	"github.com/containerd/containerd/v2/pkg/oci"
@@ -218,10 +219,11 @@ func BenchmarkPodStart(b *testing.B) {
 	}
 	// rawStart creates and starts one container with the bare client and
 	// returns how long that took and a function that removes it.
-	rawStart := func(b *testing.B, id string) (time.Duration, func()) {
+	rawStart := func(b *testing.B, id string, extra ...oci.SpecOpts) (time.Duration, func()) {
 		start := time.Now()
+		opts := append([]oci.SpecOpts{oci.WithImageConfig(img), oci.WithProcessArgs(runtimetest.TestProgPath, "run")}, extra...)
 		ctr, err := c.NewContainer(nctx, id, client.WithImage(img), client.WithSnapshotter(os.Getenv("FLEETKIT_CONTAINERD_SNAPSHOTTER")), client.WithNewSnapshot(id, img),
-			client.WithNewSpec(oci.WithImageConfig(img), oci.WithProcessArgs(runtimetest.TestProgPath, "run")))
+			client.WithNewSpec(opts...))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -246,6 +248,25 @@ func BenchmarkPodStart(b *testing.B) {
 			var raw []time.Duration
 			for j := 0; j < 50; j++ {
 				d, rm := rawStart(b, fmt.Sprintf("raw-s%d-%d", i, j))
+				raw = append(raw, d)
+				b.StopTimer()
+				rm()
+				b.StartTimer()
+			}
+			b.ReportMetric(percentile(raw, 0.5), "p50-ms")
+			b.ReportMetric(percentile(raw, 0.99), "p99-ms")
+			if len(seqRun) > 0 {
+				b.ReportMetric(percentile(seqRun, 0.5)/percentile(raw, 0.5), "overhead-x")
+			}
+		}
+	})
+	// The same with the default seccomp profile, which pods get unless they
+	// opt out: it shows how much of the overhead is the profile itself.
+	b.Run("raw-containerd-seccomp-50", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			var raw []time.Duration
+			for j := 0; j < 50; j++ {
+				d, rm := rawStart(b, fmt.Sprintf("raw-sc%d-%d", i, j), seccomp.WithDefaultProfile())
 				raw = append(raw, d)
 				b.StopTimer()
 				rm()
