@@ -530,7 +530,7 @@ func (r *Runtime) Exec(ctx context.Context, id string, cmd []string) (runtime.Ex
 	pspec.Args = cmd
 	pspec.Terminal = false
 	out := &capped{mu: make(chan struct{}, 1)}
-	execID := fmt.Sprintf("exec-%d", time.Now().UnixNano())
+	execID := fmt.Sprintf("exec-%d-%d", time.Now().UnixNano(), r.execSeq.Add(1))
 	// Operations that must finish even when ctx has ended.
 	bg := context.WithoutCancel(ctx)
 	p, err := t.Exec(ctx, execID, &pspec, cio.NewCreator(cio.WithStreams(nil, out, out), cio.WithFIFODir(filepath.Join(r.cfg.StateDir, "fifo"))))

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/containerd/containerd/v2/client"
@@ -58,6 +59,8 @@ type Runtime struct {
 	oom    map[string]bool // container id -> OOM-killed (seen in an event)
 	images map[string]client.Image
 	sbMu   sync.Mutex // serialises sandbox creation and removal
+
+	execSeq atomic.Uint64 // makes exec ids unique
 }
 
 var _ runtime.Runtime = (*Runtime)(nil)
