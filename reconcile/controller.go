@@ -111,9 +111,10 @@ func ForOwners(kind api.Kind) Mapper {
 // shutdown, in-flight reconciles finish (their context is not cancelled
 // until they return, unless leadership is lost) before Start returns.
 type Controller struct {
-	cfg     Config
-	queue   *Queue
-	metrics *metrics
+	cfg       Config
+	queue     *Queue
+	metrics   *metrics
+	baseDelay time.Duration
 
 	mu      sync.Mutex
 	sources []source
@@ -145,7 +146,7 @@ func New(cfg Config) (*Controller, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Controller{cfg: cfg, metrics: m}
+	c := &Controller{cfg: cfg, metrics: m, baseDelay: cfg.RateLimit.withDefaults().BaseDelay}
 	c.queue = NewQueue(QueueConfig{Clock: cfg.Clock, RateLimit: cfg.RateLimit, Observer: m})
 	return c, nil
 }
@@ -307,6 +308,14 @@ func (c *Controller) reconcileOne(callerCtx, leaderCtx context.Context, req Requ
 	case err != nil && errors.Is(err, ErrTerminal):
 		c.cfg.Logger.Error("reconcile failed (terminal, not retried)", "key", req.String(), "err", err)
 		c.queue.Forget(req)
+	case errors.Is(err, store.ErrConflict):
+		// A write lost a compare-and-swap: the reconciler read a stale
+		// version and the newer one is on its way to the cache. Retry
+		// after the base delay without growing the back-off: conflicts are
+		// normal when controllers share objects, and exponential back-off
+		// would stall busy keys.
+		c.cfg.Logger.Debug("reconcile conflicted; retrying", "key", req.String(), "err", err)
+		c.queue.AddAfter(req, c.baseDelay)
 	case err != nil:
 		c.cfg.Logger.Warn("reconcile failed; retrying", "key", req.String(), "err", err, "retries", c.queue.NumRequeues(req))
 		c.queue.AddRateLimited(req)

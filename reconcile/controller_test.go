@@ -3,6 +3,7 @@ package reconcile_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/fleetkit/orchestrator/reconcile"
 	"github.com/fleetkit/orchestrator/reconcile/reconciletest"
+	"github.com/fleetkit/orchestrator/store"
 )
 
 // startController runs c until the test ends and returns a func that
@@ -237,4 +239,33 @@ func TestControllerRecoversPanics(t *testing.T) {
 	c.Queue().Add(key("a"))
 	reconciletest.Eventually(t, func() bool { return calls.Load() == 1 }, "first, panicking reconcile")
 	reconciletest.AdvanceUntil(t, clk, 5*time.Millisecond, time.Second, func() bool { return calls.Load() == 2 }, "retried after the panic")
+}
+
+func TestControllerRetriesConflictsWithoutGrowingBackoff(t *testing.T) {
+	clk := reconciletest.NewClock(t0)
+	var calls atomic.Int32
+	c, err := reconcile.New(reconcile.Config{
+		Name:      "conflicts",
+		Clock:     clk,
+		RateLimit: reconcile.RateLimit{BaseDelay: time.Second, QPS: 1e6, Burst: 1e6},
+		Reconciler: reconcile.ReconcilerFunc(func(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+			if calls.Add(1) <= 5 {
+				return reconcile.Result{}, fmt.Errorf("update: %w", store.ErrConflict)
+			}
+			return reconcile.Result{}, nil
+		}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	startController(t, c)
+	c.Queue().Add(key("a"))
+	for want := int32(2); want <= 6; want++ {
+		reconciletest.WaitTimers(t, clk, 1)
+		clk.Advance(time.Second) // always the base delay, never 2s, 4s, ...
+		reconciletest.Eventually(t, func() bool { return calls.Load() == want }, "retry %d after 1s", want)
+	}
+	if n := c.Queue().NumRequeues(key("a")); n != 0 {
+		t.Fatalf("conflicts counted as failures: NumRequeues = %d", n)
+	}
 }

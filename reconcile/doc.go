@@ -19,7 +19,10 @@
 //   - failures are retried with per-key exponential back-off and an overall
 //     token bucket (RateLimit); Result.RequeueAfter requeues after a delay;
 //     errors wrapping ErrTerminal (Terminal) are not retried; a panicking
-//     reconciler is recovered (ErrPanic) and retried like an error;
+//     reconciler is recovered (ErrPanic) and retried like an error; an
+//     error wrapping store.ErrConflict (a lost compare-and-swap: the
+//     reconciler read a stale version) is retried after the base delay
+//     without growing the back-off;
 //   - after ShutDown, ready keys drain and delayed keys are dropped.
 //
 // # Guarantees of the Controller
