@@ -25,7 +25,11 @@
 //     consistent with each other; the continue token carries the revision.
 //   - Watch delivers every change after a revision, in order, without gaps
 //     or duplicates: the etcd client resumes a broken watch stream from the
-//     last revision it delivered. Watches require a leader, so a member cut
+//     last revision it delivered. The watches of one key prefix share one
+//     etcd watch (see hub.go), so etcd sends each change once per Store;
+//     a watch that starts before the shared stream's recent history gets
+//     a stream of its own. A watcher that leaves 100,000 events unread is
+//     ended with store.ErrWatchDropped; writers never wait for watchers. Watches require a leader, so a member cut
 //     off from its cluster ends them with store.ErrUnavailable instead of
 //     going silent. Compacted revisions fail with store.ErrCompacted.
 //   - gRPC Unavailable and DeadlineExceeded, and etcd's no-leader and
@@ -37,8 +41,8 @@
 // Values are compact JSON (encoding/json), readable with etcdctl. For a
 // typical pod that is about 550 bytes, 4µs to encode and 9µs to decode
 // (BenchmarkCodec); next to an etcd round trip (~100µs or more) it is
-// not the bottleneck, except in watch fan-out, where each change is
-// decoded once per Store and shared by its watches. An Update that names
+// not the bottleneck; in a watch fan-out each change is decoded once per
+// Store and shared by its watches. An Update that names
 // a resourceVersion this Store has already seen (from a watch or its own
 // write) needs no read before its transaction: one round trip.
 // Lists of a namespaced kind across all namespaces read the whole range

@@ -79,6 +79,7 @@ type Store struct {
 	closed  bool
 	watches sync.WaitGroup
 	cancels map[*watch]context.CancelFunc
+	hubs    map[string]*hub // shared etcd watches, by key prefix
 }
 
 var _ store.Store = (*Store)(nil)
@@ -111,7 +112,7 @@ func New(cfg Config) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s := &Store{root: "/" + cfg.Prefix + "/", cfg: cfg, log: log, cancels: map[*watch]context.CancelFunc{}, decodes: newDecodeCache(4096)}
+	s := &Store{root: "/" + cfg.Prefix + "/", cfg: cfg, log: log, cancels: map[*watch]context.CancelFunc{}, hubs: map[string]*hub{}, decodes: newDecodeCache(4096)}
 	if cfg.Client != nil {
 		s.client = cfg.Client
 		return s, nil
@@ -178,6 +179,9 @@ func (s *Store) Close() error {
 	s.closed = true
 	for _, cancel := range s.cancels {
 		cancel()
+	}
+	for _, h := range s.hubs {
+		h.cancel()
 	}
 	s.mu.Unlock()
 	s.watches.Wait()

@@ -15,9 +15,8 @@ import (
 	"github.com/fleetkit/orchestrator/store"
 )
 
-// watchBuffer is the capacity of a watch's event channel. A consumer
-// slower than that only slows its own etcd stream (the server buffers
-// and, at worst, resyncs the watcher), never writers.
+// watchBuffer is the capacity of a watch's event channel; behind it, a
+// watch's queue in its hub takes the rest (up to maxQueue).
 const watchBuffer = 256
 
 // Watch implements store.Store.
@@ -56,13 +55,11 @@ func (s *Store) Watch(ctx context.Context, kind api.Kind, opts ...store.WatchOpt
 	}
 
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.closed {
-		s.mu.Unlock()
 		return nil, fmt.Errorf("etcdstore: watch %s: store closed: %w", kind, store.ErrUnavailable)
 	}
-	// A watch that needs a leader is cancelled by a member that loses
-	// its cluster, instead of hanging silently.
-	wctx, wcancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+	wctx, wcancel := context.WithCancel(ctx)
 	w := &watch{
 		s:      s,
 		kind:   ki.Kind,
@@ -71,19 +68,19 @@ func (s *Store) Watch(ctx context.Context, kind api.Kind, opts ...store.WatchOpt
 		ctx:    wctx,
 		cancel: wcancel,
 		events: make(chan store.Event, watchBuffer),
+		signal: make(chan struct{}, 1),
 	}
 	s.cancels[w] = wcancel
+	s.subscribe(ki.Kind, prefix, rev, w)
 	s.watches.Add(1)
-	s.mu.Unlock()
-
-	wopts := []clientv3.OpOption{clientv3.WithPrefix(), clientv3.WithRev(rev + 1), clientv3.WithPrevKV()}
-	if wo.ProgressNotify {
-		wopts = append(wopts, clientv3.WithProgressNotify())
-	}
-	wch := s.client.Watch(wctx, prefix, wopts...)
-	w.lastRev = rev
-	go w.run(wch)
+	go w.run()
 	return w, nil
+}
+
+// item is one queued delivery: an etcd event, or a bookmark revision.
+type item struct {
+	ev       *clientv3.Event
+	bookmark int64
 }
 
 type watch struct {
@@ -95,9 +92,17 @@ type watch struct {
 	cancel context.CancelFunc
 	events chan store.Event
 
+	// Set by hub.join, before run starts.
+	hub   *hub
+	after int64 // deliver only revisions after this
 	// lastRev is the revision up to which every change has been
-	// delivered; only the run goroutine touches it.
+	// delivered; only the run goroutine touches it after join.
 	lastRev int64
+
+	qmu    sync.Mutex
+	queue  []item
+	qerr   error // the hub ended this watch
+	signal chan struct{}
 
 	stopped atomic.Bool
 	mu      sync.Mutex
@@ -117,15 +122,23 @@ func (w *watch) Stop() {
 	w.cancel()
 }
 
-func (w *watch) run(wch clientv3.WatchChan) {
+// notify wakes the run goroutine; never blocks.
+func (w *watch) notify() {
+	select {
+	case w.signal <- struct{}{}:
+	default:
+	}
+}
+
+func (w *watch) run() {
 	defer w.s.watches.Done()
-	defer func() {
-		w.s.mu.Lock()
-		delete(w.s.cancels, w)
-		w.s.mu.Unlock()
-		w.cancel() // the client closes wch once its context ends
-	}()
-	err := w.loop(wch)
+	w.lastRev = w.after
+	err := w.loop()
+	w.hub.leave(w)
+	w.s.mu.Lock()
+	delete(w.s.cancels, w)
+	w.s.mu.Unlock()
+	w.cancel()
 	if w.stopped.Load() {
 		err = nil
 	} else if err == nil {
@@ -137,18 +150,20 @@ func (w *watch) run(wch clientv3.WatchChan) {
 	close(w.events)
 }
 
-func (w *watch) loop(wch clientv3.WatchChan) error {
+// loop delivers queued items until the watch ends; it returns the hub's
+// error, or nil when w's context ended.
+func (w *watch) loop() error {
 	var tick <-chan time.Time
 	if w.opts.ProgressNotify && w.s.cfg.ProgressInterval > 0 {
 		t := time.NewTicker(w.s.cfg.ProgressInterval)
 		defer t.Stop()
 		tick = t.C
 	}
-	heard := false // a response arrived since the last tick
+	heard := false // an item arrived since the last tick
 	for {
 		select {
 		case <-w.ctx.Done():
-			return w.closedErr()
+			return nil
 		case <-tick:
 			// etcd sends progress only once every watcher on the
 			// stream has caught up and only after a write at or past
@@ -158,51 +173,44 @@ func (w *watch) loop(wch clientv3.WatchChan) error {
 			// notification that may advance it.
 			if !heard {
 				if !w.send(store.Event{Type: store.Bookmark, Revision: w.lastRev}) {
-					return w.closedErr()
+					return nil
 				}
 			}
 			heard = false
-			_ = w.s.client.RequestProgress(w.ctx)
-		case resp, ok := <-wch:
-			if !ok {
-				return w.closedErr()
-			}
-			if err := resp.Err(); err != nil {
-				return watchErr(w.kind, err)
-			}
+			_ = w.s.client.RequestProgress(w.hub.ctx)
+			continue
+		case <-w.signal:
+		}
+		w.qmu.Lock()
+		items, qerr := w.queue, w.qerr
+		w.queue = nil
+		w.qmu.Unlock()
+		for _, it := range items {
 			heard = true
-			if resp.IsProgressNotify() {
-				if resp.Header.Revision > w.lastRev {
-					w.lastRev = resp.Header.Revision
-				}
-				if w.opts.ProgressNotify {
-					if !w.send(store.Event{Type: store.Bookmark, Revision: w.lastRev}) {
-						return w.closedErr()
-					}
+			if it.ev == nil {
+				w.lastRev = max(w.lastRev, it.bookmark)
+				if w.opts.ProgressNotify && !w.send(store.Event{Type: store.Bookmark, Revision: w.lastRev}) {
+					return nil
 				}
 				continue
 			}
-			for _, ev := range resp.Events {
-				w.lastRev = ev.Kv.ModRevision
-				e, ok := w.convert(ev)
-				if !ok {
-					continue
-				}
-				if !w.send(e) {
-					return w.closedErr()
-				}
+			rev := it.ev.Kv.ModRevision
+			if rev <= w.after {
+				continue // the hub had it before w's start
+			}
+			w.lastRev = max(w.lastRev, rev)
+			e, ok := w.convert(it.ev)
+			if !ok {
+				continue
+			}
+			if !w.send(e) {
+				return nil
 			}
 		}
+		if qerr != nil {
+			return qerr
+		}
 	}
-}
-
-func (w *watch) closedErr() error {
-	if w.ctx.Err() != nil {
-		return nil // Stop or the caller's context: run decides
-	}
-	// The client closed the channel without an error response: the
-	// client itself was closed.
-	return fmt.Errorf("etcdstore: watch %s: client closed: %w", w.kind, store.ErrUnavailable)
 }
 
 func watchErr(kind api.Kind, err error) error {
