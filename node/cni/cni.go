@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/containernetworking/cni/libcni"
@@ -111,7 +112,10 @@ func New(cfg Config) (*Network, error) {
 	if cfg.MTU > 0 {
 		bridge["mtu"] = cfg.MTU
 	}
-	b, err := json.Marshal(map[string]any{"cniVersion": "1.0.0", "name": "fleetkit-" + cfg.Bridge, "plugins": []any{bridge}})
+	// portmap only acts for pods with host ports; for the others it adds
+	// nothing to the host.
+	portmap := map[string]any{"type": "portmap", "capabilities": map[string]bool{"portMappings": true}}
+	b, err := json.Marshal(map[string]any{"cniVersion": "1.0.0", "name": "fleetkit-" + cfg.Bridge, "plugins": []any{bridge, portmap}})
 	if err != nil {
 		return nil, fmt.Errorf("cni: %w", err)
 	}
@@ -129,14 +133,63 @@ func New(cfg Config) (*Network, error) {
 	}, nil
 }
 
-func (n *Network) rtConf(sb runtime.Sandbox, ifname string) *libcni.RuntimeConf {
-	return &libcni.RuntimeConf{
+func (n *Network) rtConf(sb runtime.Sandbox, ifname string, ports []PortMapping) *libcni.RuntimeConf {
+	rc := &libcni.RuntimeConf{
 		ContainerID: sb.ID, NetNS: sb.NetNSPath, IfName: ifname,
 		Args: [][2]string{{"IgnoreUnknown", "1"}, {"K8S_POD_NAMESPACE", sb.Namespace}, {"K8S_POD_NAME", sb.Name}, {"K8S_POD_INFRA_CONTAINER_ID", sb.ID}},
 	}
+	if len(ports) > 0 {
+		rc.CapabilityArgs = map[string]any{"portMappings": ports}
+	}
+	return rc
+}
+
+// PortMapping forwards a host port to a pod port (a container's hostPort).
+type PortMapping struct {
+	HostPort      int32  `json:"hostPort"`
+	ContainerPort int32  `json:"containerPort"`
+	Protocol      string `json:"protocol"`
+	HostIP        string `json:"hostIP,omitempty"`
+}
+
+// hostPorts lists the host ports a pod asks for.
+func hostPorts(pod *api.Pod) []PortMapping {
+	if pod == nil {
+		return nil
+	}
+	var out []PortMapping
+	for _, c := range pod.Spec.Containers {
+		for _, p := range c.Ports {
+			if p.HostPort <= 0 {
+				continue
+			}
+			proto := strings.ToLower(string(p.Protocol))
+			if proto == "" {
+				proto = "tcp"
+			}
+			out = append(out, PortMapping{HostPort: p.HostPort, ContainerPort: p.ContainerPort, Protocol: proto, HostIP: p.HostIP})
+		}
+	}
+	return out
+}
+
+// record is what Setup remembers of a sandbox, for idempotence and for
+// Teardown.
+type record struct {
+	IP    string        `json:"ip"`
+	Ports []PortMapping `json:"ports,omitempty"`
 }
 
 func (n *Network) record(id string) string { return filepath.Join(n.cfg.StateDir, "ips", id) }
+
+func (n *Network) readRecord(id string) (record, bool) {
+	var rec record
+	b, err := os.ReadFile(n.record(id))
+	if err != nil || json.Unmarshal(b, &rec) != nil || rec.IP == "" {
+		return record{}, false
+	}
+	return rec, true
+}
 
 // Setup implements node.Network.
 func (n *Network) Setup(ctx context.Context, sb runtime.Sandbox, pod *api.Pod) (string, error) {
@@ -144,15 +197,16 @@ func (n *Network) Setup(ctx context.Context, sb runtime.Sandbox, pod *api.Pod) (
 		return "", fmt.Errorf("cni: sandbox %s has no network namespace: %w", sb.ID, ErrInvalid)
 	}
 	defer n.lock(sb.ID)()
-	if b, err := os.ReadFile(n.record(sb.ID)); err == nil {
-		return string(b), nil
+	if rec, ok := n.readRecord(sb.ID); ok {
+		return rec.IP, nil
 	}
-	if _, err := n.cni.AddNetworkList(ctx, n.lo, n.rtConf(sb, "lo")); err != nil {
+	if _, err := n.cni.AddNetworkList(ctx, n.lo, n.rtConf(sb, "lo", nil)); err != nil {
 		return "", fmt.Errorf("cni: loopback for %s: %w", sb.ID, err)
 	}
-	res, err := n.cni.AddNetworkList(ctx, n.list, n.rtConf(sb, "eth0"))
+	ports := hostPorts(pod)
+	res, err := n.cni.AddNetworkList(ctx, n.list, n.rtConf(sb, "eth0", ports))
 	if err != nil {
-		_ = n.cni.DelNetworkList(context.WithoutCancel(ctx), n.list, n.rtConf(sb, "eth0"))
+		_ = n.cni.DelNetworkList(context.WithoutCancel(ctx), n.list, n.rtConf(sb, "eth0", ports))
 		return "", fmt.Errorf("cni: add %s: %w", sb.ID, runtime.Transient(err))
 	}
 	r, err := types100.NewResultFromResult(res)
@@ -160,7 +214,11 @@ func (n *Network) Setup(ctx context.Context, sb runtime.Sandbox, pod *api.Pod) (
 		return "", fmt.Errorf("cni: add %s: no IP in result (%v)", sb.ID, err)
 	}
 	ip := r.IPs[0].Address.IP.String()
-	if err := os.WriteFile(n.record(sb.ID), []byte(ip), 0o600); err != nil {
+	b, err := json.Marshal(record{IP: ip, Ports: ports})
+	if err != nil {
+		return "", fmt.Errorf("cni: record %s: %w", sb.ID, err)
+	}
+	if err := os.WriteFile(n.record(sb.ID), b, 0o600); err != nil {
 		return "", fmt.Errorf("cni: record %s: %w", sb.ID, err)
 	}
 	return ip, nil
@@ -169,7 +227,8 @@ func (n *Network) Setup(ctx context.Context, sb runtime.Sandbox, pod *api.Pod) (
 // Teardown implements node.Network.
 func (n *Network) Teardown(ctx context.Context, sb runtime.Sandbox) error {
 	defer n.lock(sb.ID)()
-	rc := n.rtConf(sb, "eth0")
+	rec, _ := n.readRecord(sb.ID)
+	rc := n.rtConf(sb, "eth0", rec.Ports)
 	if _, err := os.Stat(sb.NetNSPath); err != nil {
 		rc.NetNS = "" // gone: plugins still release the address
 	}

@@ -9,11 +9,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
+	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/fleetkit/orchestrator/api"
 	"github.com/fleetkit/orchestrator/internal/testenv"
 	"github.com/fleetkit/orchestrator/node/cni"
 	"github.com/fleetkit/orchestrator/runtime"
@@ -86,7 +88,8 @@ func TestBridgeNetwork(t *testing.T) {
 	}
 	a := runtime.Sandbox{ID: "pod-a", Namespace: "default", Name: "a", NetNSPath: netns(t, dir, "a")}
 	b := runtime.Sandbox{ID: "pod-b", Namespace: "default", Name: "b", NetNSPath: netns(t, dir, "b")}
-	ipA, err := n.Setup(ctx, a, nil)
+	podA := &api.Pod{Spec: api.PodSpec{Containers: []api.Container{{Name: "c", Ports: []api.ContainerPort{{ContainerPort: 8080, HostPort: 39080}}}}}}
+	ipA, err := n.Setup(ctx, a, podA)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +101,7 @@ func TestBridgeNetwork(t *testing.T) {
 	if ipA == ipB || !prefix.Contains(netip.MustParseAddr(ipA)) || !prefix.Contains(netip.MustParseAddr(ipB)) {
 		t.Fatalf("IPs %s and %s: want two distinct addresses in %s", ipA, ipB, cidr)
 	}
-	if again, err := n.Setup(ctx, a, nil); err != nil || again != ipA {
+	if again, err := n.Setup(ctx, a, podA); err != nil || again != ipA {
 		t.Fatalf("second Setup = %s, %v; want %s", again, err, ipA)
 	}
 
@@ -147,6 +150,16 @@ func TestBridgeNetwork(t *testing.T) {
 	if got != "hi" {
 		t.Fatalf("pod to pod: %s", got)
 	}
+	// The hostPort reaches pod A through the host's own address on the
+	// bridge (the gateway, .1).
+	gw := prefix.Addr().Next().String()
+	c, err = net.DialTimeout("tcp", net.JoinHostPort(gw, "39080"), 10*time.Second)
+	if err != nil {
+		t.Fatalf("host port: %v", err)
+	}
+	if got := read(c); got != "hi" {
+		t.Fatalf("host port read %q", got)
+	}
 	// Loopback is up inside the pod.
 	inNetNS(t, a.NetNSPath, func() {
 		c, err := net.DialTimeout("tcp", "127.0.0.1:8080", 10*time.Second)
@@ -173,5 +186,30 @@ func TestBridgeNetwork(t *testing.T) {
 	leases, _ := filepath.Glob(filepath.Join(dir, "state", "ipam", "*", "10.*"))
 	if len(leases) != 0 {
 		t.Fatalf("IP leases left after teardown: %v", leases)
+	}
+	if out, err := exec.Command("iptables", "-t", "nat", "-S").CombinedOutput(); err == nil && strings.Contains(string(out), "39080") {
+		t.Fatalf("host port rules left after teardown:\n%s", out)
+	}
+	removeEmptyPortmapChains(t)
+}
+
+// removeEmptyPortmapChains undoes what portmap leaves behind once no pod
+// uses a host port: its top-level chains and the jumps to them. It leaves
+// them alone while any pod rule remains.
+func removeEmptyPortmapChains(t *testing.T) {
+	out, err := exec.Command("iptables", "-t", "nat", "-S", "CNI-HOSTPORT-DNAT").CombinedOutput()
+	if err != nil || strings.Count(string(out), "\n") > 1 {
+		return
+	}
+	for _, args := range [][]string{
+		{"-D", "PREROUTING", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "CNI-HOSTPORT-DNAT"},
+		{"-D", "OUTPUT", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "CNI-HOSTPORT-DNAT"},
+		{"-D", "POSTROUTING", "-m", "comment", "--comment", "CNI portfwd requiring masquerade", "-j", "CNI-HOSTPORT-MASQ"},
+		{"-F", "CNI-HOSTPORT-MASQ"}, {"-F", "CNI-HOSTPORT-SETMARK"},
+		{"-X", "CNI-HOSTPORT-DNAT"}, {"-X", "CNI-HOSTPORT-MASQ"}, {"-X", "CNI-HOSTPORT-SETMARK"},
+	} {
+		if out, err := exec.Command("iptables", append([]string{"-t", "nat"}, args...)...).CombinedOutput(); err != nil {
+			t.Logf("iptables %v: %v: %s", args, err, out)
+		}
 	}
 }
