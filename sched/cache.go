@@ -228,7 +228,13 @@ func (c *cache) UpdateSnapshot(s *fw.Snapshot) {
 		}
 		s.Set(n.Clone())
 	}
-	clear(c.dirty)
+	if len(c.dirty) > 64 {
+		// A map never shrinks, and ranging over it costs its capacity:
+		// after a burst (the initial sync) start a small one again.
+		c.dirty = map[string]struct{}{}
+	} else {
+		clear(c.dirty)
+	}
 	if c.imagesChanged {
 		s.SetImageCounts(maps.Clone(c.images))
 		c.imagesChanged = false

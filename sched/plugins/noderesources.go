@@ -137,9 +137,11 @@ func (p *NodeResourcesFit) Filter(_ context.Context, _ *fw.CycleState, pod *fw.P
 	if req.Memory > 0 && req.Memory > node.Allocatable.Memory-node.Requested.Memory {
 		single, n = p.noMemory, n+1
 	}
-	for name, v := range req.Scalar {
-		if v > 0 && v > node.Allocatable.Scalar[name]-node.Requested.Scalar[name] {
-			single, n = p.scalarStatus(name), n+1
+	if len(req.Scalar) > 0 {
+		for name, v := range req.Scalar {
+			if v > 0 && v > node.Allocatable.Scalar[name]-node.Requested.Scalar[name] {
+				single, n = p.scalarStatus(name), n+1
+			}
 		}
 	}
 	switch n {
@@ -301,7 +303,10 @@ func (p *BalancedAllocation) Score(_ context.Context, _ *fw.CycleState, pod *fw.
 // ImageLocality favours nodes that already have the pod's images, weighted
 // by image size and by how many nodes have them (Kubernetes' formula:
 // sum of size*nodesWithImage/totalNodes, clamped to [23MiB,
-// 1000MiB*containers], scaled to 0..100).
+// 1000MiB*containers], scaled to 0..100). Names are compared after
+// NormalizeImage, which also fills in the implicit docker.io registry
+// (Kubernetes only adds ":latest" and so misses "nginx" against a node
+// reporting "docker.io/library/nginx:latest", a gap its code notes).
 type ImageLocality struct{ skip *fw.Status }
 
 var (
