@@ -139,3 +139,29 @@ func TestNumFeasibleNodesToFind(t *testing.T) {
 		}
 	}
 }
+
+func TestSchedulingRelevantNodeChanges(t *testing.T) {
+	base := makeNode("n", 1000, gi, 10, withLabels("zone", "a"))
+	heartbeat := *base
+	heartbeat.Status.Conditions = []api.NodeCondition{{Type: api.NodeReady, Status: api.ConditionTrue}}
+	relabel := *base
+	relabel.Labels = map[string]string{"zone": "b"}
+	tainted := *base
+	tainted.Spec.Taints = []api.Taint{{Key: "k", Effect: api.TaintEffectNoSchedule}}
+	bigger := *base
+	bigger.Status.Allocatable = api.ResourceList{
+		api.ResourceCPU:    api.NewMilliQuantity(2000, api.DecimalSI),
+		api.ResourceMemory: api.NewQuantity(gi, api.BinarySI),
+		api.ResourcePods:   api.NewQuantity(10, api.DecimalSI),
+	}
+	for name, tc := range map[string]struct {
+		n    *api.Node
+		want bool
+	}{
+		"heartbeat": {&heartbeat, false}, "labels": {&relabel, true}, "taints": {&tainted, true}, "allocatable": {&bigger, true},
+	} {
+		if got := schedulingRelevant(base, tc.n); got != tc.want {
+			t.Errorf("%s: schedulingRelevant = %v, want %v", name, got, tc.want)
+		}
+	}
+}

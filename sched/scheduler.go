@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -194,9 +196,13 @@ func New(cfg Config) (*Scheduler, error) {
 	}
 	s.nodes.AddHandler(informer.HandlerFuncs[*api.Node]{
 		AddFunc: func(n *api.Node) { s.cache.SetNode(n); s.queue.MoveOnEvent(fw.NodeAdd) },
-		UpdateFunc: func(_, n *api.Node) {
+		UpdateFunc: func(old, n *api.Node) {
 			s.cache.SetNode(n)
-			s.queue.MoveOnEvent(fw.NodeUpdate)
+			// Status heartbeats change nothing a filter reads: only a
+			// change that could make a pod fit retries pods.
+			if schedulingRelevant(old, n) {
+				s.queue.MoveOnEvent(fw.NodeUpdate)
+			}
 		},
 		DeleteFunc: func(n *api.Node) { s.cache.RemoveNode(n.Name); s.queue.MoveOnEvent(fw.NodeDelete) },
 	})
@@ -224,6 +230,23 @@ func (s *Scheduler) responsible(p *api.Pod) bool {
 	return ok
 }
 
+// schedulingRelevant reports whether a node update changed what filters
+// read: labels, unschedulable, taints, allocatable or images.
+func schedulingRelevant(old, n *api.Node) bool {
+	if !maps.Equal(old.Labels, n.Labels) || old.Spec.Unschedulable != n.Spec.Unschedulable ||
+		!slices.EqualFunc(old.Spec.Taints, n.Spec.Taints, func(a, b api.Taint) bool {
+			return a.Key == b.Key && a.Value == b.Value && a.Effect == b.Effect
+		}) || len(old.Status.Allocatable) != len(n.Status.Allocatable) || len(old.Status.Images) != len(n.Status.Images) {
+		return true
+	}
+	for k, v := range n.Status.Allocatable {
+		if o, ok := old.Status.Allocatable[k]; !ok || o.Cmp(v) != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func terminal(p *api.Pod) bool {
 	return p.Status.Phase == api.PodSucceeded || p.Status.Phase == api.PodFailed
 }
@@ -243,9 +266,11 @@ func (s *Scheduler) onPod(old, p *api.Pod) {
 			info = &fw.PodInfo{Pod: p}
 		}
 		s.cache.AddPod(info)
-		if old == nil || old.Spec.NodeName == "" {
+		switch {
+		case old == nil || old.Spec.NodeName == "":
 			s.queue.MoveOnEvent(fw.AssignedPodAdd)
-		} else {
+		case !maps.Equal(old.Labels, p.Labels) || (old.DeletionTimestamp == nil) != (p.DeletionTimestamp == nil):
+			// Status-only updates (the node agent's) help no pod.
 			s.queue.MoveOnEvent(fw.AssignedPodUpdate)
 		}
 		return
