@@ -535,7 +535,7 @@ func (r *Runtime) Exec(ctx context.Context, id string, cmd []string) (runtime.Ex
 	bg := context.WithoutCancel(ctx)
 	p, err := t.Exec(ctx, execID, &pspec, cio.NewCreator(cio.WithStreams(nil, out, out), cio.WithFIFODir(filepath.Join(r.cfg.StateDir, "fifo"))))
 	if err != nil {
-		return runtime.ExecResult{}, wrap(err, "exec in %s", id)
+		return runtime.ExecResult{}, ctxOr(ctx, wrap(err, "exec in %s", id))
 	}
 	defer func() {
 		if _, err := p.Delete(bg, client.WithProcessKill); err != nil && !errdefs.IsNotFound(err) {
@@ -544,10 +544,10 @@ func (r *Runtime) Exec(ctx context.Context, id string, cmd []string) (runtime.Ex
 	}()
 	exitc, err := p.Wait(bg)
 	if err != nil {
-		return runtime.ExecResult{}, wrap(err, "wait exec in %s", id)
+		return runtime.ExecResult{}, ctxOr(ctx, wrap(err, "wait exec in %s", id))
 	}
 	if err := p.Start(ctx); err != nil {
-		return runtime.ExecResult{}, wrap(err, "start exec in %s", id)
+		return runtime.ExecResult{}, ctxOr(ctx, wrap(err, "start exec in %s", id))
 	}
 	select {
 	case es := <-exitc:
@@ -572,6 +572,15 @@ func (r *Runtime) Exec(ctx context.Context, id string, cmd []string) (runtime.Ex
 		<-exitc
 		return runtime.ExecResult{}, fmt.Errorf("containerd: exec in %s: %w", id, ctx.Err())
 	}
+}
+
+// ctxOr returns err, made to wrap the context's error when ctx has ended:
+// an RPC cut short by the caller's deadline does not always say so.
+func ctxOr(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("%w: %w", cerr, err)
+	}
+	return err
 }
 
 // ExecProcesses counts the processes of a running container besides its

@@ -150,6 +150,11 @@ func wrap(err error, format string, args ...any) error {
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("containerd: %s: %w", msg, err)
+	case errdefs.IsDeadlineExceeded(err):
+		// The caller's deadline, as the daemon reported it.
+		return fmt.Errorf("containerd: %s: %w: %w", msg, context.DeadlineExceeded, err)
+	case errdefs.IsCanceled(err):
+		return fmt.Errorf("containerd: %s: %w: %w", msg, context.Canceled, err)
 	case errdefs.IsNotFound(err):
 		cat = runtime.ErrNotFound
 	case errdefs.IsAlreadyExists(err):

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -29,7 +30,7 @@ func newRuntime(t testing.TB, ns string) *containerd.Runtime {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { r.Close() })
+	t.Cleanup(func() { r.Close(); removeNamespaceCgroups(ns) })
 	return r
 }
 
@@ -47,4 +48,22 @@ func importTestImage(t *testing.T, r runtime.Runtime, archive []byte) {
 	if _, err := r.ImportImage(context.Background(), bytes.NewReader(archive)); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// removeNamespaceCgroups removes the parent cgroups that runc leaves for
+// a containerd namespace once its containers are gone (rmdir fails, and is
+// ignored, while any remain).
+func removeNamespaceCgroups(ns string) {
+	dirs, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", "*", ns))
+	if d := filepath.Join("/sys/fs/cgroup", ns); dirExists(d) {
+		dirs = append(dirs, d)
+	}
+	for _, d := range dirs {
+		os.Remove(d)
+	}
+}
+
+func dirExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
 }

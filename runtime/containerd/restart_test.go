@@ -60,6 +60,7 @@ func TestExitWhileDaemonIsDown(t *testing.T) {
 			r.RemoveSandbox(ctx, sbID)
 		}
 		r.Close()
+		removeNamespaceCgroups("fleetkit")
 		down()
 		exec.Command("umount", "-R", filepath.Join(dir, "root")).Run()
 		os.RemoveAll(dir)

@@ -125,6 +125,26 @@ func TestPodSpec(t *testing.T) {
 			t.Fatal("default seccomp profile missing")
 		}
 	})
+	t.Run("cgroup enforces limits", func(t *testing.T) {
+		// The default cgroup path is /<namespace>/<id> in each hierarchy.
+		rel := filepath.Join("fleetkit-spec-test", restricted)
+		v1 := map[string]string{"memory/" + rel + "/memory.limit_in_bytes": "67108864", "cpu/" + rel + "/cpu.cfs_quota_us": "50000", "cpu/" + rel + "/cpu.shares": "512", "pids/" + rel + "/pids.max": "64"}
+		v2 := map[string]string{rel + "/memory.max": "67108864", rel + "/cpu.max": "50000 100000", rel + "/pids.max": "64"}
+		want := v1
+		if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
+			want = v2
+		}
+		for f, v := range want {
+			b, err := os.ReadFile(filepath.Join("/sys/fs/cgroup", f))
+			if err != nil {
+				t.Errorf("%s: %v", f, err)
+				continue
+			}
+			if got := strings.TrimSpace(string(b)); got != v {
+				t.Errorf("%s = %s, want %s", f, got, v)
+			}
+		}
+	})
 }
 
 // TestLogRotation fills a log past its limit and checks that the rotated
