@@ -242,6 +242,7 @@ func (a *algo) findFeasible(ctx context.Context, prof *profile, skip []bool, cs 
 	// Workers stop at the first error (failed) or when ctx ends.
 	var failed atomic.Bool
 	var g errgroup.Group
+	g.SetLimit(workers)
 	for w := 0; w < workers; w++ {
 		g.Go(func() error {
 			localOK := a.okBufs[w][:0]
@@ -352,6 +353,7 @@ func (a *algo) score(ctx context.Context, prof *profile, cs *fw.CycleState, pod 
 	chunks := (len(nodes) + chunk - 1) / chunk
 	var next atomic.Int64
 	var g errgroup.Group
+	g.SetLimit(a.parallelism)
 	for w := 0; w < min(a.parallelism, chunks); w++ {
 		g.Go(func() error {
 			for {

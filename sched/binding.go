@@ -327,7 +327,7 @@ func (s *Scheduler) bindToStore(ctx context.Context, pod *api.Pod, node string) 
 	cur := pod
 	for attempt := 0; ; attempt++ {
 		if !s.cache.HasNode(node) {
-			return fmt.Errorf("bind %s to %s: %w", podKey(pod), node, ErrNodeGone)
+			return fmt.Errorf("sched: bind %s to %s: %w", podKey(pod), node, ErrNodeGone)
 		}
 		cp := *cur // shallow: only spec.nodeName changes
 		cp.Spec.NodeName = node

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/fleetkit/orchestrator/api"
+	"github.com/fleetkit/orchestrator/sched/plugins"
 )
 
 const gi = int64(1) << 30
@@ -78,4 +79,56 @@ func TestUnschedulablePodGetsConditionAndEvent(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// Profiles are selected by schedulerName, each with its own plugins and
+// weights; pods for a scheduler nobody serves are left alone.
+func TestProfilesBySchedulerName(t *testing.T) {
+	st := newStore(t)
+	for i := 0; i < 4; i++ {
+		mustCreate(t, st, makeNode(names("n", 4)[i], 8000, 32*gi, 110))
+	}
+	binpack := DefaultProfile()
+	binpack.SchedulerName = "binpack"
+	for i := range binpack.Plugins {
+		switch binpack.Plugins[i].Name {
+		case plugins.NameNodeResourcesFit:
+			binpack.Plugins[i].Args = plugins.FitArgs{Strategy: plugins.MostAllocated}
+			binpack.Plugins[i].Weight = 10
+		case plugins.NameBalancedAllocation:
+			binpack.Plugins[i].Weight = 1
+		}
+	}
+	startScheduler(t, Config{Store: st, Profiles: []Profile{DefaultProfile(), binpack}, Seed: 3})
+	ctx := testCtx(t)
+	for i := 0; i < 8; i++ {
+		packed := makePod("d", names("packed", 8)[i], 500, gi)
+		packed.Spec.SchedulerName = "binpack"
+		mustCreate(t, st, packed)
+	}
+	waitPods(t, ctx, st, "packed pods bound", func(ps []*api.Pod) bool { return boundCount(ps) == 8 })
+	for i := 0; i < 8; i++ {
+		mustCreate(t, st, makePod("d", names("spread", 8)[i], 500, gi))
+	}
+	other := makePod("d", "other", 100, gi)
+	other.Spec.SchedulerName = "someone-else"
+	mustCreate(t, st, other)
+	pods := waitPods(t, ctx, st, "spread pods bound", func(ps []*api.Pod) bool { return boundCount(ps) == 16 })
+	packedNodes, spreadNodes := map[string]bool{}, map[string]bool{}
+	for _, p := range pods {
+		switch {
+		case p.Name == "other" && p.Spec.NodeName != "":
+			t.Errorf("pod for another scheduler was bound to %s", p.Spec.NodeName)
+		case strings.HasPrefix(p.Name, "packed"):
+			packedNodes[p.Spec.NodeName] = true
+		case strings.HasPrefix(p.Name, "spread"):
+			spreadNodes[p.Spec.NodeName] = true
+		}
+	}
+	if len(packedNodes) != 1 {
+		t.Errorf("MostAllocated profile used %d nodes for 8 small pods, want 1", len(packedNodes))
+	}
+	if len(spreadNodes) < 3 {
+		t.Errorf("default profile used %d nodes for 8 pods, want them spread", len(spreadNodes))
+	}
 }
