@@ -113,6 +113,7 @@ func BenchmarkPodStart(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	defer removeNamespaceCgroups("fleetkit-bench")
 	defer crt.Close()
 	if _, err := crt.ImportImage(ctx, bytes.NewReader(runtimetest.TestImage(b))); err != nil {
 		b.Fatal(err)

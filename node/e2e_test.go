@@ -64,7 +64,7 @@ func TestEndToEndContainerd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { crt.Close() })
+	t.Cleanup(func() { crt.Close(); removeNamespaceCgroups("fleetkit-e2e") })
 	if _, err := crt.ImportImage(ctx, bytes.NewReader(runtimetest.TestImage(t))); err != nil {
 		t.Fatal(err)
 	}
