@@ -592,6 +592,10 @@ func payload(o api.Object) []any {
 	return out
 }
 
+// specBytes is the canonical encoding of o's payload. One round trip
+// through JSON makes it canonical: some values encode differently from
+// what they decode to (an empty, non-nil map inside an omitzero struct
+// encodes as {} and decodes to the zero struct, which is then omitted).
 func specBytes(o api.Object) ([]byte, error) {
 	c := o.DeepCopyObject()
 	*c.Meta() = api.ObjectMeta{}
@@ -599,7 +603,15 @@ func specBytes(o api.Object) ([]byte, error) {
 		f := reflect.ValueOf(c).Elem().FieldByName("Status")
 		f.Set(reflect.Zero(f.Type()))
 	}
-	return encode(c)
+	b, err := encode(c)
+	if err != nil {
+		return nil, err
+	}
+	back, err := decodeValue(c.Kind(), b, 0)
+	if err != nil {
+		return nil, err
+	}
+	return encode(back)
 }
 
 // Delete implements store.Writer.

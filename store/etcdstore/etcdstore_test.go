@@ -344,3 +344,25 @@ func TestUpdateIgnoresMutatedEventObjects(t *testing.T) {
 		t.Fatalf("update took a mutated event object for the stored state: phase %q uid %s", gp.Status.Phase, gp.UID)
 	}
 }
+
+// TestGenerationIgnoresEncodingNoise: a spec that differs from the stored
+// one only in ways the stored form cannot represent (an empty map where
+// the store has none) is not a spec change.
+func TestGenerationIgnoresEncodingNoise(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := ctxT(t)
+	created, err := s.Create(ctx, pod("ns", "a", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := created.DeepCopyObject().(*api.Pod)
+	p.Spec.Containers[0].Resources.Requests = api.ResourceList{}
+	p.Spec.NodeSelector = map[string]string{}
+	got, err := s.Update(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Meta().Generation != 1 {
+		t.Fatalf("generation %d after an update that changed nothing the store keeps", got.Meta().Generation)
+	}
+}
