@@ -173,6 +173,13 @@ func (c *cache) AddPod(info *fw.PodInfo) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if ps, ok := c.pods[info.Pod.UID]; ok {
+		// The common case, the binding confirmed or a status update:
+		// swap the pod in place; aggregates and the node's generation
+		// stay, so the next snapshot copies nothing.
+		if n := c.nodes[ps.node]; n != nil && ps.node == info.Pod.Spec.NodeName && ps.info.Equivalent(info) && n.ReplacePod(info) {
+			ps.info, ps.assumed = info, false
+			return
+		}
 		c.removeLocked(ps)
 	}
 	c.addLocked(info, info.Pod.Spec.NodeName, false)

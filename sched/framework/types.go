@@ -2,6 +2,7 @@ package framework
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/fleetkit/orchestrator/api"
@@ -343,6 +344,39 @@ func (n *NodeInfo) RemovePod(p *PodInfo) bool {
 	n.NonZeroRequested.Memory -= old.NonZeroMemory
 	n.NonZeroRequested.Pods--
 	return true
+}
+
+// ReplacePod swaps in p for the pod with the same UID, leaving aggregates
+// alone: the caller guarantees that nothing a plugin reads changed
+// (requests, labels, affinity, priority, deletion). It reports whether the
+// pod was there.
+func (n *NodeInfo) ReplacePod(p *PodInfo) bool {
+	uid := p.Pod.UID
+	found := false
+	for _, s := range [][]*PodInfo{n.Pods, n.PodsWithAffinity, n.PodsWithRequiredAntiAffinity} {
+		for i, q := range s {
+			if q.Pod.UID == uid {
+				s[i] = p
+				found = true
+				break
+			}
+		}
+	}
+	return found
+}
+
+// Equivalent reports whether p and o are versions of one pod that no
+// plugin can tell apart: same requests, priority, group, labels,
+// namespace and deletion state, and no pod affinity terms. Status updates
+// produce equivalent versions.
+func (p *PodInfo) Equivalent(o *PodInfo) bool {
+	a, b := p.Pod, o.Pod
+	return a.UID == b.UID && a.Namespace == b.Namespace && p.Priority == o.Priority && p.Group == o.Group &&
+		!p.HasAffinity() && !o.HasAffinity() &&
+		(a.DeletionTimestamp == nil) == (b.DeletionTimestamp == nil) &&
+		p.Requests.MilliCPU == o.Requests.MilliCPU && p.Requests.Memory == o.Requests.Memory &&
+		p.NonZeroMilliCPU == o.NonZeroMilliCPU && p.NonZeroMemory == o.NonZeroMemory &&
+		maps.Equal(p.Requests.Scalar, o.Requests.Scalar) && maps.Equal(a.Labels, b.Labels)
 }
 
 func removeUID(s []*PodInfo, uid api.UID) []*PodInfo {
