@@ -408,3 +408,20 @@ func TestNormalizeImage(t *testing.T) {
 		}
 	}
 }
+
+// The cpu+memory fast path of BalancedAllocation agrees with the general
+// formula on random nodes.
+func TestBalancedAllocationFastPathMatchesGeneral(t *testing.T) {
+	fast := mustPlugin(t, NewBalancedAllocation, nil).(*BalancedAllocation)
+	general := mustPlugin(t, NewBalancedAllocation, []api.ResourceName{api.ResourceCPU, api.ResourceMemory}).(*BalancedAllocation)
+	general.cpuMemory = false
+	for i := int64(1); i < 400; i++ {
+		n := nodeInfo(t, node("n", 1000+i*37, (i%13+1)*gi, 110), pod("d", (i*53)%3000, (i*7919)%(8*gi)))
+		p := pod("d", (i*31)%2000, (i*104729)%(4*gi)+1)
+		a, _ := fast.Score(context.Background(), nil, info(t, p), n)
+		b, _ := general.Score(context.Background(), nil, info(t, p), n)
+		if a != b {
+			t.Fatalf("case %d: fast %d, general %d", i, a, b)
+		}
+	}
+}
