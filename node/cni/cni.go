@@ -12,7 +12,9 @@ import (
 	"sync"
 
 	"github.com/containernetworking/cni/libcni"
+	"github.com/containernetworking/cni/pkg/invoke"
 	types100 "github.com/containernetworking/cni/pkg/types/100"
+	"github.com/containernetworking/cni/pkg/version"
 
 	"github.com/fleetkit/orchestrator/api"
 	"github.com/fleetkit/orchestrator/node"
@@ -37,12 +39,13 @@ type Config struct {
 
 // Network attaches sandboxes to the bridge. Safe for concurrent use.
 type Network struct {
-	cfg   Config
-	cni   *libcni.CNIConfig
-	list  *libcni.NetworkConfigList
-	lo    *libcni.NetworkConfigList
-	mu    sync.Mutex
-	locks map[string]*idLock // per sandbox: Setup and Teardown of one sandbox never overlap
+	cfg       Config
+	cni       *libcni.CNIConfig
+	list      *libcni.NetworkConfigList // bridge
+	withPorts *libcni.NetworkConfigList // bridge + portmap
+	lo        *libcni.NetworkConfigList
+	mu        sync.Mutex
+	locks     map[string]*idLock // per sandbox: Setup and Teardown of one sandbox never overlap
 }
 
 type idLock struct {
@@ -114,22 +117,38 @@ func New(cfg Config) (*Network, error) {
 	}
 	// portmap only acts for pods with host ports; for the others it adds
 	// nothing to the host.
+	// Pods without host ports use a list without portmap: one plugin run
+	// less per pod.
 	portmap := map[string]any{"type": "portmap", "capabilities": map[string]bool{"portMappings": true}}
-	b, err := json.Marshal(map[string]any{"cniVersion": "1.0.0", "name": "fleetkit-" + cfg.Bridge, "plugins": []any{bridge, portmap}})
-	if err != nil {
-		return nil, fmt.Errorf("cni: %w", err)
+	mk := func(plugins ...any) (*libcni.NetworkConfigList, error) {
+		b, err := json.Marshal(map[string]any{"cniVersion": "1.0.0", "name": "fleetkit-" + cfg.Bridge, "plugins": plugins})
+		if err != nil {
+			return nil, fmt.Errorf("cni: %w", err)
+		}
+		l, err := libcni.ConfListFromBytes(b)
+		if err != nil {
+			return nil, fmt.Errorf("cni: config: %w: %w", ErrInvalid, err)
+		}
+		return l, nil
 	}
-	list, err := libcni.ConfListFromBytes(b)
+	list, err := mk(bridge)
 	if err != nil {
-		return nil, fmt.Errorf("cni: config: %w: %w", ErrInvalid, err)
+		return nil, err
+	}
+	withPorts, err := mk(bridge, portmap)
+	if err != nil {
+		return nil, err
 	}
 	lo, err := libcni.ConfListFromBytes([]byte(`{"cniVersion":"1.0.0","name":"fleetkit-lo","plugins":[{"type":"loopback"}]}`))
 	if err != nil {
 		return nil, fmt.Errorf("cni: loopback config: %w", err)
 	}
 	return &Network{
-		cfg: cfg, list: list, lo: lo, locks: map[string]*idLock{},
-		cni: libcni.NewCNIConfigWithCacheDir(cfg.PluginDirs, filepath.Join(cfg.StateDir, "cache"), nil),
+		cfg: cfg, list: list, withPorts: withPorts, lo: lo, locks: map[string]*idLock{},
+		// An explicit exec: libcni creates its default lazily, which races
+		// when sandboxes are set up in parallel.
+		cni: libcni.NewCNIConfigWithCacheDir(cfg.PluginDirs, filepath.Join(cfg.StateDir, "cache"),
+			&invoke.DefaultExec{RawExec: &invoke.RawExec{Stderr: os.Stderr}, PluginDecoder: version.PluginDecoder{}}),
 	}, nil
 }
 
@@ -173,6 +192,13 @@ func hostPorts(pod *api.Pod) []PortMapping {
 	return out
 }
 
+func (n *Network) listFor(ports []PortMapping) *libcni.NetworkConfigList {
+	if len(ports) > 0 {
+		return n.withPorts
+	}
+	return n.list
+}
+
 // record is what Setup remembers of a sandbox, for idempotence and for
 // Teardown.
 type record struct {
@@ -200,13 +226,20 @@ func (n *Network) Setup(ctx context.Context, sb runtime.Sandbox, pod *api.Pod) (
 	if rec, ok := n.readRecord(sb.ID); ok {
 		return rec.IP, nil
 	}
-	if _, err := n.cni.AddNetworkList(ctx, n.lo, n.rtConf(sb, "lo", nil)); err != nil {
-		return "", fmt.Errorf("cni: loopback for %s: %w", sb.ID, err)
-	}
+	// Loopback and eth0 are independent: set them up in parallel.
+	loErr := make(chan error, 1)
+	go func() {
+		_, err := n.cni.AddNetworkList(ctx, n.lo, n.rtConf(sb, "lo", nil))
+		loErr <- err
+	}()
 	ports := hostPorts(pod)
-	res, err := n.cni.AddNetworkList(ctx, n.list, n.rtConf(sb, "eth0", ports))
+	list := n.listFor(ports)
+	res, err := n.cni.AddNetworkList(ctx, list, n.rtConf(sb, "eth0", ports))
+	if lerr := <-loErr; lerr != nil && err == nil {
+		err = fmt.Errorf("loopback: %w", lerr)
+	}
 	if err != nil {
-		_ = n.cni.DelNetworkList(context.WithoutCancel(ctx), n.list, n.rtConf(sb, "eth0", ports))
+		_ = n.cni.DelNetworkList(context.WithoutCancel(ctx), list, n.rtConf(sb, "eth0", ports))
 		return "", fmt.Errorf("cni: add %s: %w", sb.ID, runtime.Transient(err))
 	}
 	r, err := types100.NewResultFromResult(res)
@@ -232,7 +265,7 @@ func (n *Network) Teardown(ctx context.Context, sb runtime.Sandbox) error {
 	if _, err := os.Stat(sb.NetNSPath); err != nil {
 		rc.NetNS = "" // gone: plugins still release the address
 	}
-	if err := n.cni.DelNetworkList(ctx, n.list, rc); err != nil {
+	if err := n.cni.DelNetworkList(ctx, n.listFor(rec.Ports), rc); err != nil {
 		return fmt.Errorf("cni: del %s: %w", sb.ID, runtime.Transient(err))
 	}
 	if err := os.Remove(n.record(sb.ID)); err != nil && !errors.Is(err, os.ErrNotExist) {

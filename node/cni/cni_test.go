@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	goruntime "runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -210,6 +211,56 @@ func removeEmptyPortmapChains(t *testing.T) {
 	} {
 		if out, err := exec.Command("iptables", append([]string{"-t", "nat"}, args...)...).CombinedOutput(); err != nil {
 			t.Logf("iptables %v: %v: %s", args, err, out)
+		}
+	}
+}
+
+// TestParallelSetup attaches sandboxes concurrently (as the agent does for
+// pods that arrive together) and checks every pod gets its own address.
+func TestParallelSetup(t *testing.T) {
+	testenv.RequireRoot(t)
+	if _, err := os.Stat("/usr/lib/cni/bridge"); err != nil {
+		testenv.Missing(t, "the CNI reference plugins are not installed (containernetworking-plugins)")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	const bridge = "fkt1"
+	t.Cleanup(func() { exec.Command("ip", "link", "del", bridge).Run() })
+	n, err := cni.New(cni.Config{PodCIDR: "10.244.249.0/24", Bridge: bridge, StateDir: filepath.Join(dir, "state")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pods = 8
+	sbs := make([]runtime.Sandbox, pods)
+	for i := range sbs {
+		sbs[i] = runtime.Sandbox{ID: fmt.Sprintf("par-%d", i), NetNSPath: netns(t, dir, fmt.Sprintf("ns%d", i))}
+	}
+	ips := make([]string, pods)
+	errs := make([]error, pods)
+	var wg sync.WaitGroup
+	for i := range sbs {
+		wg.Add(1)
+		go func() { defer wg.Done(); ips[i], errs[i] = n.Setup(ctx, sbs[i], nil) }()
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for i := range sbs {
+		if errs[i] != nil {
+			t.Fatalf("Setup %d: %v", i, errs[i])
+		}
+		if seen[ips[i]] {
+			t.Fatalf("address %s given twice", ips[i])
+		}
+		seen[ips[i]] = true
+	}
+	for i := range sbs {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = n.Teardown(ctx, sbs[i]) }()
+	}
+	wg.Wait()
+	for i := range errs {
+		if errs[i] != nil {
+			t.Fatalf("Teardown %d: %v", i, errs[i])
 		}
 	}
 }
