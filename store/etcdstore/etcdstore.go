@@ -54,6 +54,10 @@ type Config struct {
 	// Bookmarks requests a progress notification from etcd. Negative
 	// leaves it to the server's own interval. Defaults to 5s.
 	ProgressInterval time.Duration
+	// WatchQueue is how many events a watch may leave unread (beyond its
+	// channel's buffer) before it is ended with store.ErrWatchDropped;
+	// writers and other watches never wait for it. Defaults to 100,000.
+	WatchQueue int
 	// PageSize is how many keys List reads from etcd per round trip.
 	// Defaults to 500.
 	PageSize int
@@ -101,6 +105,9 @@ func New(cfg Config) (*Store, error) {
 	}
 	if cfg.ProgressInterval == 0 {
 		cfg.ProgressInterval = 5 * time.Second
+	}
+	if cfg.WatchQueue <= 0 {
+		cfg.WatchQueue = 100_000
 	}
 	if cfg.PageSize <= 0 {
 		cfg.PageSize = 500

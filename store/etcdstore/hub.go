@@ -24,7 +24,7 @@ import (
 // without gap or duplicate.
 //
 // The hub never blocks on a watcher: each has a queue, drained by its own
-// goroutine; a watcher whose queue exceeds maxQueue is dropped
+// goroutine; a watcher whose queue exceeds Config.WatchQueue is dropped
 // (store.ErrWatchDropped). A hub whose etcd watch fails (no leader,
 // compaction after a reconnect, closed client) ends every watcher with
 // that error and is replaced by the next Watch.
@@ -47,10 +47,6 @@ type hub struct {
 const (
 	// hubHistory is how many recent events a hub keeps for joiners.
 	hubHistory = 1024
-	// maxQueue is how many events a watcher may have waiting before it
-	// is dropped. Generous: a watcher is dropped only when it stops
-	// reading for a long burst.
-	maxQueue = 100_000
 )
 
 // subscribe attaches w (to deliver every change after rev) to a hub of
@@ -175,7 +171,7 @@ func (h *hub) deliver(resp clientv3.WatchResponse) {
 // h.mu held.
 func (h *hub) push(w *watch, it item) {
 	w.qmu.Lock()
-	if len(w.queue) >= maxQueue {
+	if len(w.queue) >= h.s.cfg.WatchQueue {
 		w.qerr = fmt.Errorf("etcdstore: watch %s: %d events unread: %w", h.kind, len(w.queue), store.ErrWatchDropped)
 		w.qmu.Unlock()
 		delete(h.subs, w)

@@ -2,12 +2,16 @@ package etcdstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/fleetkit/orchestrator/api"
+	"github.com/fleetkit/orchestrator/internal/etcdtest"
 	"github.com/fleetkit/orchestrator/store"
+	"github.com/fleetkit/orchestrator/store/etcdstore"
 )
 
 // collectRevs reads n change events from w and fails unless their
@@ -15,12 +19,32 @@ import (
 // revision is one change).
 func collectRevs(t *testing.T, w store.Watch, from int64, n int) {
 	t.Helper()
-	for i := range n {
-		e := nextChange(t, w)
-		if want := from + 1 + int64(i); e.Revision != want {
-			t.Fatalf("event %d at revision %d, want %d (gap or duplicate)", i, e.Revision, want)
+	if err := revsErr(w, from, n); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// revsErr is collectRevs for any goroutine: it returns what is wrong.
+func revsErr(w store.Watch, from int64, n int) error {
+	timeout := time.After(20 * time.Second)
+	for i := 0; i < n; {
+		select {
+		case e, ok := <-w.Events():
+			if !ok {
+				return fmt.Errorf("watch ended after %d of %d events: %v", i, n, w.Err())
+			}
+			if e.Type == store.Bookmark {
+				continue
+			}
+			if want := from + 1 + int64(i); e.Revision != want {
+				return fmt.Errorf("event %d at revision %d, want %d (gap or duplicate)", i, e.Revision, want)
+			}
+			i++
+		case <-timeout:
+			return fmt.Errorf("%d of %d events within 20s", i, n)
 		}
 	}
+	return nil
 }
 
 // TestWatchesShareHistory: watches of one prefix share one etcd watch;
@@ -111,7 +135,9 @@ func TestWatchJoinsWhileWriting(t *testing.T) {
 	for _, j := range ws {
 		wg.Go(func() {
 			defer j.w.Stop()
-			collectRevs(t, j.w, j.from, int(last-j.from))
+			if err := revsErr(j.w, j.from, int(last-j.from)); err != nil {
+				t.Error(err)
+			}
 		})
 	}
 	wg.Wait()
@@ -147,5 +173,57 @@ func TestWatchHubLifecycle(t *testing.T) {
 				t.Fatalf("after Stop: %v", err)
 			}
 		}
+	}
+}
+
+// TestSlowWatcherDropped: a watcher that stops reading is ended with
+// ErrWatchDropped after a gap-free prefix, while writers and a reading
+// watcher of the same stream go on.
+func TestSlowWatcherDropped(t *testing.T) {
+	srv := etcdtest.StartEmbedded(t, etcdtest.Options{})
+	s := storeOn(t, srv, etcdstore.Config{WatchQueue: 50})
+	ctx := ctxT(t)
+	rev0, _ := s.Revision(ctx)
+	slow, err := s.Watch(ctx, api.KindPod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Stop()
+	fast, err := s.Watch(ctx, api.KindPod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fast.Stop()
+	const n = 1000 // well over the channel buffer plus WatchQueue
+	done := make(chan error, 1)
+	go func() { done <- revsErr(fast, rev0, n) }()
+	p, err := s.Create(ctx, pod("ns", "a", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < n; i++ {
+		p.Meta().Labels = map[string]string{"i": fmt.Sprint(i)}
+		if p, err = s.Update(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("reading watcher: %v", err)
+	}
+	var got int
+	for e := range slow.Events() {
+		if e.Type == store.Bookmark {
+			continue
+		}
+		got++
+		if want := rev0 + int64(got); e.Revision != want {
+			t.Fatalf("dropped watcher delivered revision %d as its event %d, want %d", e.Revision, got, want)
+		}
+	}
+	if err := slow.Err(); !errors.Is(err, store.ErrWatchDropped) {
+		t.Fatalf("slow watcher ended with %v after %d events, want ErrWatchDropped", err, got)
+	}
+	if got >= n {
+		t.Fatalf("slow watcher delivered all %d events: it was never dropped", got)
 	}
 }

@@ -16,7 +16,7 @@ import (
 )
 
 // watchBuffer is the capacity of a watch's event channel; behind it, a
-// watch's queue in its hub takes the rest (up to maxQueue).
+// watch's queue in its hub takes the rest (up to Config.WatchQueue).
 const watchBuffer = 256
 
 // Watch implements store.Store.
