@@ -178,9 +178,14 @@ func New(cfg Config) (*Agent, error) {
 	}
 	a := &Agent{
 		cfg: cfg, st: cfg.Store, rt: cfg.Runtime, net: cfg.Network, clk: cfg.Clock,
-		log: cfg.Logger.With("node", cfg.NodeName), prober: probe.New(cfg.Runtime),
+		log:     cfg.Logger.With("node", cfg.NodeName),
 		workers: map[api.UID]*worker{}, admitted: map[api.UID]api.ResourceList{}, samples: map[string]runtime.Usage{}, images: map[string]time.Time{},
 	}
+	pr, err := probe.New(probe.Config{Runtime: cfg.Runtime})
+	if err != nil {
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	a.prober = pr
 	a.metrics = &metrics{
 		starts:   prometheus.NewCounter(prometheus.CounterOpts{Name: "fleetkit_node_container_starts_total", Help: "Containers started.", ConstLabels: prometheus.Labels{"node": cfg.NodeName}}),
 		restarts: prometheus.NewCounter(prometheus.CounterOpts{Name: "fleetkit_node_container_restarts_total", Help: "Containers restarted.", ConstLabels: prometheus.Labels{"node": cfg.NodeName}}),

@@ -31,10 +31,20 @@ type Prober struct {
 	client *http.Client
 }
 
-// New returns a Prober that execs through rt.
-func New(rt runtime.Runtime) *Prober {
+// Config configures a Prober.
+type Config struct {
+	// Runtime runs exec probes, or answers every probe when it implements
+	// runtime.Prober. Required.
+	Runtime runtime.Runtime
+}
+
+// New returns a Prober.
+func New(cfg Config) (*Prober, error) {
+	if cfg.Runtime == nil {
+		return nil, fmt.Errorf("probe: no runtime: %w", ErrInvalid)
+	}
 	tr := &http.Transport{DisableKeepAlives: true, Proxy: nil}
-	return &Prober{rt: rt, client: &http.Client{
+	return &Prober{rt: cfg.Runtime, client: &http.Client{
 		Transport: tr,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) >= 10 {
@@ -42,7 +52,7 @@ func New(rt runtime.Runtime) *Prober {
 			}
 			return nil
 		},
-	}}
+	}}, nil
 }
 
 // ErrInvalid is wrapped by errors about a malformed probe.

@@ -52,7 +52,7 @@ func TestHTTPAndTCP(t *testing.T) {
 	_, closedPort := hostPort(t, ln.Addr().String())
 	ln.Close() // now a closed port
 
-	pr := probe.New(realRuntime{})
+	pr := newProber(t, realRuntime{})
 	target := probe.Target{PodIP: ip, Ports: []api.ContainerPort{{Name: "http", ContainerPort: port}}}
 	hdr := []api.HTTPHeader{{Name: "X-Probe", Value: "yes"}}
 	tests := []struct {
@@ -94,7 +94,7 @@ func TestExec(t *testing.T) {
 	if err := rt.StartContainer(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	pr := probe.New(realRuntime{rt})
+	pr := newProber(t, realRuntime{rt})
 	for _, tt := range []struct {
 		cmd  []string
 		want bool
@@ -119,12 +119,27 @@ func TestSimulatedRuntimeAnswers(t *testing.T) {
 	sb, _ := rt.RunSandbox(ctx, runtime.SandboxConfig{ID: "p"})
 	id, _ := rt.CreateContainer(ctx, sb.ID, runtime.ContainerConfig{Name: "c", Image: "img"})
 	rt.StartContainer(ctx, id)
-	pr := probe.New(rt)
+	pr := newProber(t, rt)
 	p := &api.Probe{TCPSocket: &api.TCPSocketAction{Port: api.FromInt(1)}}
 	if ok, _ := pr.Run(ctx, runtime.ProbeLiveness, p, probe.Target{ContainerID: id}); !ok {
 		t.Fatal("liveness should follow the script (true)")
 	}
 	if ok, _ := pr.Run(ctx, runtime.ProbeReadiness, p, probe.Target{ContainerID: id}); ok {
 		t.Fatal("readiness should follow the script (false)")
+	}
+}
+
+func newProber(t *testing.T, rt runtime.Runtime) *probe.Prober {
+	t.Helper()
+	pr, err := probe.New(probe.Config{Runtime: rt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pr
+}
+
+func TestNewNeedsRuntime(t *testing.T) {
+	if _, err := probe.New(probe.Config{}); !errors.Is(err, probe.ErrInvalid) {
+		t.Fatalf("New without runtime = %v, want ErrInvalid", err)
 	}
 }
