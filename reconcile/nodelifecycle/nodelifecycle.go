@@ -21,7 +21,7 @@ import (
 // LeaseNamespace is where node agents renew their leases by default.
 const LeaseNamespace = "kube-node-lease"
 
-const nodeNameIndex = "spec.nodeName"
+const nodeNameIndex = "nodelifecycle/spec.nodeName"
 
 // Reasons of the conditions and logs.
 const (
@@ -110,10 +110,13 @@ func New(cfg Config) (*Controller, error) {
 		}
 	}
 	if cfg.Pods == nil {
-		if cfg.Pods, err = informer.New[*api.Pod](cfg.Store, informer.Config[*api.Pod]{Logger: cfg.Logger,
-			Indexers: map[string]informer.IndexFunc[*api.Pod]{nodeNameIndex: func(p *api.Pod) []string { return []string{p.Spec.NodeName} }}}); err != nil {
+		if cfg.Pods, err = informer.New[*api.Pod](cfg.Store, informer.Config[*api.Pod]{Logger: cfg.Logger}); err != nil {
 			return nil, fmt.Errorf("nodelifecycle: %w", err)
 		}
+	}
+	// The index is added to shared informers too.
+	if err := cfg.Pods.AddIndexers(map[string]informer.IndexFunc[*api.Pod]{nodeNameIndex: func(p *api.Pod) []string { return []string{p.Spec.NodeName} }}); err != nil {
+		return nil, fmt.Errorf("nodelifecycle: %w", err)
 	}
 	c := &Controller{cfg: cfg, tokens: cfg.EvictionsPerSecond, last: cfg.Clock.Now()}
 	c.ctrl, err = reconcile.New(reconcile.Config{Name: "nodelifecycle", Reconciler: c, Workers: cfg.Workers, Clock: cfg.Clock,

@@ -14,7 +14,7 @@ import (
 	"github.com/fleetkit/orchestrator/store/informer"
 )
 
-const groupIndex = "pod-group"
+const groupIndex = "podgroup/pod-group"
 
 // Config configures the controller.
 type Config struct {
@@ -56,10 +56,13 @@ func New(cfg Config) (*Controller, error) {
 		}
 	}
 	if cfg.Pods == nil {
-		if cfg.Pods, err = informer.New[*api.Pod](cfg.Store, informer.Config[*api.Pod]{Logger: cfg.Logger,
-			Indexers: map[string]informer.IndexFunc[*api.Pod]{groupIndex: informer.LabelIndex[*api.Pod](api.LabelPodGroup)}}); err != nil {
+		if cfg.Pods, err = informer.New[*api.Pod](cfg.Store, informer.Config[*api.Pod]{Logger: cfg.Logger}); err != nil {
 			return nil, fmt.Errorf("podgroup: %w", err)
 		}
+	}
+	// The index is added to shared informers too.
+	if err := cfg.Pods.AddIndexers(map[string]informer.IndexFunc[*api.Pod]{groupIndex: informer.LabelIndex[*api.Pod](api.LabelPodGroup)}); err != nil {
+		return nil, fmt.Errorf("podgroup: %w", err)
 	}
 	c := &Controller{cfg: cfg}
 	c.ctrl, err = reconcile.New(reconcile.Config{Name: "podgroup", Reconciler: c, Workers: cfg.Workers, Clock: cfg.Clock,

@@ -211,3 +211,25 @@ func contains(vals []string, v string) bool {
 	}
 	return false
 }
+
+// addIndex registers f under name and indexes every cached object with it.
+// A name already registered keeps its function.
+func (c *cache[T]) addIndex(name string, f IndexFunc[T]) {
+	if _, ok := c.indexers[name]; ok {
+		return
+	}
+	c.indexers[name] = f
+	idx := make(map[string]*bucket[T])
+	c.indices[name] = idx
+	for _, obj := range c.items.objs {
+		k := keyOf(obj.Meta())
+		for _, v := range f(obj) {
+			b := idx[v]
+			if b == nil {
+				b = newBucket[T]()
+				idx[v] = b
+			}
+			b.put(k, obj)
+		}
+	}
+}

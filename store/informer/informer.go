@@ -266,6 +266,30 @@ func (i *Informer[T]) ByIndex(index, value string) []T {
 	return i.cache.byIndex(index, value, nil)
 }
 
+// AddIndexers adds indexes to the cache, indexing the objects it already
+// holds. It may be called at any time, before or during Run, so that
+// several components can share one informer and each add the indexes it
+// reads. An index name identifies its function: a name already present
+// keeps its function, so components must name their indexes distinctly
+// (for example with their package name). A nil function or the reserved
+// name IndexNamespace is an error (store.ErrInvalid).
+func (i *Informer[T]) AddIndexers(indexers map[string]IndexFunc[T]) error {
+	for name, f := range indexers {
+		if name == IndexNamespace {
+			return fmt.Errorf("informer: index name %q is reserved: %w", name, store.ErrInvalid)
+		}
+		if f == nil {
+			return fmt.Errorf("informer: index %q has a nil IndexFunc: %w", name, store.ErrInvalid)
+		}
+	}
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	for name, f := range indexers {
+		i.cache.addIndex(name, f)
+	}
+	return nil
+}
+
 // Len returns the number of cached objects.
 func (i *Informer[T]) Len() int {
 	i.mu.RLock()
