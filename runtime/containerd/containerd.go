@@ -58,7 +58,9 @@ type Runtime struct {
 	subs   map[*subscriber]struct{}
 	oom    map[string]bool // container id -> OOM-killed (seen in an event)
 	images map[string]client.Image
-	sbMu   sync.Mutex // serialises sandbox creation and removal
+	// created holds tasks created by this Runtime and not yet started.
+	created map[string]client.Task
+	sbMu    sync.Mutex // serialises sandbox creation and removal
 
 	execSeq atomic.Uint64 // makes exec ids unique
 }
@@ -113,7 +115,7 @@ func New(cfg Config) (*Runtime, error) {
 		return nil, fmt.Errorf("containerd: connect %s: %w", cfg.Address, runtime.Transient(errors.Join(runtime.ErrUnavailable, err)))
 	}
 	ctx, cancel := context.WithCancel(namespaces.WithNamespace(context.Background(), cfg.Namespace))
-	r := &Runtime{cfg: cfg, client: c, log: cfg.Logger, ctx: ctx, cancel: cancel, subs: map[*subscriber]struct{}{}, oom: map[string]bool{}, images: map[string]client.Image{}}
+	r := &Runtime{cfg: cfg, client: c, log: cfg.Logger, ctx: ctx, cancel: cancel, subs: map[*subscriber]struct{}{}, oom: map[string]bool{}, images: map[string]client.Image{}, created: map[string]client.Task{}}
 	r.wg.Add(2)
 	go r.followEvents()
 	go r.rotateLogs()
