@@ -42,6 +42,9 @@ type Config struct {
 	Network Network
 	// PodCIDR is written to the Node's spec. Defaults to 10.244.0.0/24.
 	PodCIDR string
+	// NodeIP is the node's InternalIP address and its pods' hostIP.
+	// Defaults to none.
+	NodeIP string
 	// Capacity overrides the detected cpu and memory and adds resources.
 	// Defaults: cpu = the number of CPUs, memory = MemTotal of
 	// /proc/meminfo, pods = MaxPods.
@@ -291,7 +294,7 @@ func (a *Agent) register(ctx context.Context) error {
 	status := api.NodeStatus{
 		Capacity: capacity, Allocatable: alloc,
 		Conditions: []api.NodeCondition{{Type: api.NodeReady, Status: api.ConditionTrue, Reason: "AgentReady", LastHeartbeatTime: now, LastTransitionTime: now}},
-		Addresses:  []api.NodeAddress{{Type: api.NodeHostName, Address: a.cfg.NodeName}},
+		Addresses:  a.addresses(),
 		NodeInfo:   api.NodeSystemInfo{OperatingSystem: goruntime.GOOS, Architecture: goruntime.GOARCH, KubeletVersion: "fleetkit"},
 	}
 	for attempt := 0; ; attempt++ {
@@ -341,6 +344,14 @@ func (a *Agent) register(ctx context.Context) error {
 		}
 		return nil
 	}
+}
+
+func (a *Agent) addresses() []api.NodeAddress {
+	out := []api.NodeAddress{{Type: api.NodeHostName, Address: a.cfg.NodeName}}
+	if a.cfg.NodeIP != "" {
+		out = append(out, api.NodeAddress{Type: api.NodeInternalIP, Address: a.cfg.NodeIP})
+	}
+	return out
 }
 
 // renewLoop keeps the node's Lease fresh until ctx ends.

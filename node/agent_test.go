@@ -165,7 +165,7 @@ func TestRegistersNodeAndRenewsLease(t *testing.T) {
 }
 
 func TestPodRunsAndBecomesReady(t *testing.T) {
-	e := newEnv(t, nil, nil)
+	e := newEnv(t, nil, func(c *node.Config) { c.NodeIP = "192.0.2.10" })
 	p := simplePod("web", "", "run")
 	p.Spec.Containers[0].ReadinessProbe = &api.Probe{TCPSocket: &api.TCPSocketAction{Port: api.FromInt(80)}, PeriodMilliseconds: 100}
 	p.Spec.Containers[0].Env = []api.EnvVar{{Name: "POD", ValueFrom: &api.EnvVarSource{FieldRef: &api.ObjectFieldSelector{FieldPath: "metadata.name"}}}}
@@ -176,7 +176,7 @@ func TestPodRunsAndBecomesReady(t *testing.T) {
 	})
 	p = e.pod(t, "web")
 	cs := p.Status.ContainerStatuses[0]
-	if p.Status.PodIP == "" || p.Status.StartTime == nil || cs.RestartCount != 0 || cs.State.Running == nil || !cs.Ready || cs.Started == nil || !*cs.Started {
+	if p.Status.PodIP == "" || p.Status.HostIP != "192.0.2.10" || p.Status.StartTime == nil || cs.RestartCount != 0 || cs.State.Running == nil || !cs.Ready || cs.Started == nil || !*cs.Started {
 		t.Fatalf("status = %+v", p.Status)
 	}
 	for _, c := range []api.PodConditionType{api.PodScheduled, api.PodInitialized, api.ContainersReady} {

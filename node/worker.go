@@ -524,7 +524,7 @@ func (w *worker) computeStatus(pod *api.Pod) api.PodStatus {
 	st := api.PodStatus{
 		Phase: api.PodPending, PodIP: w.podIP, StartTime: w.startTime,
 		Conditions: append([]api.PodCondition(nil), pod.Status.Conditions...),
-		HostIP:     pod.Status.HostIP, QOSClass: qosClass(pod),
+		HostIP:     w.a.cfg.NodeIP, QOSClass: qosClass(pod),
 	}
 	allReady, allDone, allStarted, anyFailed, anyRunning := true, true, true, false, false
 	for _, c := range pod.Spec.Containers {
