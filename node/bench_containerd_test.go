@@ -120,7 +120,7 @@ func BenchmarkPodStart(b *testing.B) {
 	}
 	const bridge = "fkb0"
 	defer exec.Command("ip", "link", "del", bridge).Run()
-	netw, err := cni.New(cni.Config{PodCIDR: "10.244.252.0/24", Bridge: bridge, StateDir: filepath.Join(dir, "cni")})
+	netw, err := cni.New(cni.Config{PodCIDR: "10.244.252.0/24", Bridge: bridge, StateDir: filepath.Join(dir, "cni"), SkipLoopback: true})
 	if err != nil {
 		b.Fatal(err)
 	}

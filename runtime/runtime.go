@@ -136,7 +136,7 @@ type Sandbox struct {
 	Namespace string
 	Name      string
 	// NetNSPath is the network namespace's bind mount, "" for backends
-	// without real networking.
+	// without real networking. Its loopback interface is up.
 	NetNSPath string
 	CreatedAt time.Time
 	Labels    map[string]string

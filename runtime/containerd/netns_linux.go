@@ -9,7 +9,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// newNetNS creates a network namespace and bind-mounts it at path.
+// newNetNS creates a network namespace, with its loopback interface up,
+// and bind-mounts it at path.
 //
 // The namespace is made on a dedicated OS thread that is never handed back
 // to the Go scheduler: the goroutine exits while locked, so the thread
@@ -25,6 +26,10 @@ func newNetNS(path string) error {
 		goruntime.LockOSThread()
 		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 			errc <- fmt.Errorf("unshare netns: %w", err)
+			return
+		}
+		if err := loopbackUp(); err != nil {
+			errc <- fmt.Errorf("loopback up: %w", err)
 			return
 		}
 		src := fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid())
@@ -50,4 +55,22 @@ func removeNetNS(path string) error {
 		return fmt.Errorf("remove netns: %w", err)
 	}
 	return nil
+}
+
+// loopbackUp sets lo up in the calling thread's network namespace.
+func loopbackUp() error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return err
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return err
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	return unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr)
 }

@@ -100,6 +100,7 @@ func TestPodSpec(t *testing.T) {
 		{"read-only root", restricted, []string{"write", "/tmp/x", "y"}, "exit 1: open /tmp/x: read-only file system\n"},
 		{"root user by default", plain, []string{"id"}, "0 0"},
 		{"hostname", plain, []string{"hostname"}, "web-0"},
+		{"loopback up", plain, []string{"cat", "/sys/class/net/lo/flags"}, "0x9"},
 		{"resolv.conf", plain, []string{"cat", "/etc/resolv.conf"}, "nameserver 10.96.0.10\nsearch team-a.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5"},
 		{"volume write", plain, []string{"write", "/shared/f", "from plain"}, ""},
 		{"volume shared", restricted, []string{"cat", "/shared/f"}, "from plain"},
