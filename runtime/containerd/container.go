@@ -16,12 +16,15 @@ import (
 	"syscall"
 	"time"
 
+	tasks "github.com/containerd/containerd/api/services/tasks/v1"
+	apitask "github.com/containerd/containerd/api/types/task"
 	"github.com/containerd/containerd/v2/client"
 	"github.com/containerd/containerd/v2/contrib/seccomp"
 	"github.com/containerd/containerd/v2/core/containers"
 	"github.com/containerd/containerd/v2/pkg/cio"
 	"github.com/containerd/containerd/v2/pkg/oci"
 	"github.com/containerd/errdefs"
+	"github.com/containerd/errdefs/pkg/errgrpc"
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/fleetkit/orchestrator/runtime"
@@ -380,10 +383,20 @@ func (r *Runtime) ContainerStatus(ctx context.Context, id string) (runtime.Conta
 	if err != nil {
 		return runtime.ContainerStatus{}, wrap(err, "container %s", id)
 	}
-	return r.status(ctx, c, info)
+	var proc *apitask.Process
+	resp, err := r.client.TaskService().Get(ctx, &tasks.GetRequest{ContainerID: id})
+	switch err = errgrpc.ToNative(err); {
+	case err == nil:
+		proc = resp.Process
+	case !errdefs.IsNotFound(err):
+		return runtime.ContainerStatus{}, wrap(err, "task %s", id)
+	}
+	return r.status(ctx, c, info, proc), nil
 }
 
-func (r *Runtime) status(ctx context.Context, c client.Container, info containers.Container) (runtime.ContainerStatus, error) {
+// status derives a container's status from its record and its task's
+// process (nil when it has no task).
+func (r *Runtime) status(ctx context.Context, c client.Container, info containers.Container, proc *apitask.Process) runtime.ContainerStatus {
 	attempt, _ := strconv.Atoi(info.Labels[labelAttempt])
 	st := runtime.ContainerStatus{
 		ID: info.ID, SandboxID: info.Labels[labelSandbox], Name: info.Labels[labelName], Attempt: attempt,
@@ -400,29 +413,24 @@ func (r *Runtime) status(ctx context.Context, c client.Container, info container
 	if b, err := os.ReadFile(r.startedPath(info.ID)); err == nil {
 		st.StartedAt, _ = time.Parse(time.RFC3339Nano, string(b))
 	}
-	t, err := c.Task(ctx, nil)
-	if err != nil {
-		if errdefs.IsNotFound(err) {
-			// The task is gone (removed by hand, or lost with the daemon's
-			// state): the container can only be removed.
-			st.State, st.ExitCode, st.Reason = runtime.StateExited, 255, runtime.ReasonError
-			return st, nil
-		}
-		return st, wrap(err, "task %s", info.ID)
+	if proc == nil {
+		// The task is gone (removed by hand, or lost with the daemon's
+		// state): the container can only be removed.
+		st.State, st.ExitCode, st.Reason = runtime.StateExited, 255, runtime.ReasonError
+		return st
 	}
-	ts, err := t.Status(ctx)
-	if err != nil {
-		return st, wrap(err, "task %s status", info.ID)
-	}
-	switch ts.Status {
-	case client.Created:
+	switch proc.Status {
+	case apitask.Status_CREATED:
 		st.State = runtime.StateCreated
-	case client.Running, client.Pausing, client.Paused:
-		st.State, st.PID = runtime.StateRunning, int(t.Pid())
-	case client.Stopped:
-		st.State, st.ExitCode, st.FinishedAt = runtime.StateExited, int32(ts.ExitStatus), ts.ExitTime
+	case apitask.Status_RUNNING, apitask.Status_PAUSING, apitask.Status_PAUSED:
+		st.State, st.PID = runtime.StateRunning, int(proc.Pid)
+	case apitask.Status_STOPPED:
+		st.State, st.ExitCode = runtime.StateExited, int32(proc.ExitStatus)
+		if proc.ExitedAt != nil {
+			st.FinishedAt = proc.ExitedAt.AsTime()
+		}
 		switch {
-		case st.ExitCode == 137 && r.oomKilled(ctx, c, t, info):
+		case st.ExitCode == 137 && r.oomKilled(ctx, c, info):
 			st.Reason = runtime.ReasonOOMKilled
 		case st.ExitCode == 0:
 			st.Reason = runtime.ReasonCompleted
@@ -433,12 +441,12 @@ func (r *Runtime) status(ctx context.Context, c client.Container, info container
 			st.StartedAt = st.FinishedAt
 		}
 	}
-	return st, nil
+	return st
 }
 
 // oomKilled tells whether an exited task was killed by the OOM killer:
 // from an OOM event, a label recorded earlier, or the cgroup's counter.
-func (r *Runtime) oomKilled(ctx context.Context, c client.Container, t client.Task, info containers.Container) bool {
+func (r *Runtime) oomKilled(ctx context.Context, c client.Container, info containers.Container) bool {
 	if info.Labels[labelOOM] == "true" {
 		return true
 	}
@@ -446,7 +454,9 @@ func (r *Runtime) oomKilled(ctx context.Context, c client.Container, t client.Ta
 	seen := r.oom[info.ID]
 	r.mu.Unlock()
 	if !seen {
-		seen = cgroupOOMKills(ctx, t) > 0
+		if t, err := c.Task(ctx, nil); err == nil {
+			seen = cgroupOOMKills(ctx, t) > 0
+		}
 	}
 	if seen {
 		if _, err := c.SetLabels(ctx, map[string]string{labelOOM: "true"}); err != nil {
@@ -456,7 +466,8 @@ func (r *Runtime) oomKilled(ctx context.Context, c client.Container, t client.Ta
 	return seen
 }
 
-// ListContainers implements runtime.Containers.
+// ListContainers implements runtime.Containers. It costs two round trips
+// to the daemon however many containers there are.
 func (r *Runtime) ListContainers(ctx context.Context, sandboxID string) ([]runtime.ContainerStatus, error) {
 	ctx = r.nsctx(ctx)
 	filter := fmt.Sprintf("labels.%q", labelSandbox)
@@ -468,22 +479,26 @@ func (r *Runtime) ListContainers(ctx context.Context, sandboxID string) ([]runti
 		return nil, wrap(err, "list containers")
 	}
 	out := make([]runtime.ContainerStatus, 0, len(cs))
+	if len(cs) == 0 {
+		return out, nil
+	}
+	resp, err := r.client.TaskService().List(ctx, &tasks.ListTasksRequest{})
+	if err != nil {
+		return nil, wrap(errgrpc.ToNative(err), "list tasks")
+	}
+	procs := make(map[string]*apitask.Process, len(resp.Tasks))
+	for _, p := range resp.Tasks {
+		procs[p.ID] = p
+	}
 	for _, c := range cs {
-		info, err := c.Info(ctx)
+		info, err := c.Info(ctx) // cached by the list: no round trip
 		if err != nil {
 			if errdefs.IsNotFound(err) {
 				continue
 			}
 			return nil, wrap(err, "container %s", c.ID())
 		}
-		st, err := r.status(ctx, c, info)
-		if err != nil {
-			if errors.Is(err, runtime.ErrNotFound) {
-				continue
-			}
-			return nil, err
-		}
-		out = append(out, st)
+		out = append(out, r.status(ctx, c, info, procs[c.ID()]))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
