@@ -96,7 +96,7 @@ func (a *Agent) probeLoop(ctx context.Context, ps *probeSet, kind runtime.ProbeK
 	period := probePeriod(p)
 	var successes, failures int
 	// Until a startup or readiness probe first succeeds it is retried
-	// sooner than its period (25ms, doubling up to the period), so that a
+	// sooner than its period (25ms, doubling to at most 100ms), so that a
 	// container that comes up a few milliseconds after its process starts
 	// is not kept unready for a whole period. Liveness keeps its period.
 	fast := kind != runtime.ProbeLiveness
@@ -148,7 +148,7 @@ func (a *Agent) probeLoop(ctx context.Context, ps *probeSet, kind runtime.ProbeK
 			fast = false
 		}
 		if fast && retry < period {
-			wait, retry = retry, retry*2
+			wait, retry = retry, min(retry*2, 100*time.Millisecond)
 		}
 		if !sleepClock(ctx, a.clk, wait) {
 			return
