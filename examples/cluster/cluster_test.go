@@ -1,0 +1,55 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestReferenceClusterRunsExamples runs the reference assembly as a user
+// does (go run ./examples/cluster -until-ready) and checks that every
+// embedded example workload became ready: run returns nil only when every
+// Deployment is available and updated, every ReplicaSet ready and every
+// PodGroup Running, as read from the store.
+func TestReferenceClusterRunsExamples(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a whole cluster")
+	}
+	var out bytes.Buffer
+	err := run(context.Background(), config{
+		Nodes: 3, GPUNodes: 2, UntilReady: true, Timeout: 2 * time.Minute, Interval: 200 * time.Millisecond,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Out: &out,
+	})
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	text := out.String()
+	for _, want := range []string{
+		"deployment default/api-server created",
+		"resourcequota production/compute created",
+		"podgroup default/train-llm created",
+		"every workload is ready",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+// TestLoadManifestsRefusesInvalid checks that a bad manifest stops the run
+// before anything is applied, naming the file and the problem.
+func TestLoadManifestsRefusesInvalid(t *testing.T) {
+	_, err := loadManifests([]string{"../../api/manifest/testdata/invalid.yaml"})
+	if err == nil {
+		t.Fatal("invalid.yaml loaded without error")
+	}
+	for _, want := range []string{"invalid.yaml", "spec.replica", "Potato"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+}
