@@ -37,17 +37,27 @@ func (f ElectorFunc) Elect(ctx context.Context) (context.Context, error) { retur
 // lead returns. Run returns nil once ctx ends, or Elect's error.
 func Run(ctx context.Context, e Elector, lead func(ctx context.Context)) error {
 	for ctx.Err() == nil {
-		term, cancel := context.WithCancel(ctx)
+		// The term is not a child of ctx: when ctx ends, lead is told to
+		// stop at once, but the lease is given up only after lead has
+		// returned. Resigning as soon as ctx ends would let the next
+		// leader start while this one is still winding down.
+		term, resign := context.WithCancel(context.WithoutCancel(ctx))
+		stopCampaign := context.AfterFunc(ctx, resign)
 		lctx, err := e.Elect(term)
-		if err != nil {
-			cancel()
+		stopCampaign()
+		if err != nil || ctx.Err() != nil {
+			resign()
 			if ctx.Err() != nil {
 				return nil
 			}
 			return err
 		}
-		lead(lctx)
-		cancel() // resign
+		work, stopWork := context.WithCancel(lctx)
+		stopOnCtx := context.AfterFunc(ctx, stopWork)
+		lead(work)
+		stopOnCtx()
+		stopWork()
+		resign()
 	}
 	return nil
 }
