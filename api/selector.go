@@ -414,7 +414,7 @@ func ValidateLabelKey(key string) error {
 		if prefix == "" {
 			return fmt.Errorf("%w: key %q: prefix before '/' must be non-empty", ErrInvalidLabel, key)
 		}
-		if msg := selCheckSubdomain(prefix); msg != "" {
+		if msg := checkDNSSubdomain(prefix); msg != "" {
 			return fmt.Errorf("%w: key %q: prefix %s", ErrInvalidLabel, key, msg)
 		}
 	}
@@ -465,28 +465,6 @@ func selCheckName(s string) string {
 	return ""
 }
 
-// selCheckSubdomain checks a DNS-1123 subdomain: lowercase alphanumeric
-// labels separated by '.', '-' inside labels, at most 253 characters.
-func selCheckSubdomain(s string) string {
-	if len(s) > 253 {
-		return fmt.Sprintf("must be no more than 253 characters, has %d", len(s))
-	}
-	lower := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
-	for i, part := range strings.Split(s, ".") {
-		if part == "" {
-			return fmt.Sprintf("must be a DNS subdomain: empty label %d", i)
-		}
-		if !lower(part[0]) || !lower(part[len(part)-1]) {
-			return fmt.Sprintf("must be a DNS subdomain: label %q must start and end with a lowercase alphanumeric character", part)
-		}
-		for j := 0; j < len(part); j++ {
-			if c := part[j]; !lower(c) && c != '-' {
-				return fmt.Sprintf("must be a DNS subdomain: label %q has invalid character %q (allowed: lowercase alphanumerics, '-')", part, c)
-			}
-		}
-	}
-	return ""
-}
 
 // ParseSelector parses a selector in Kubernetes string syntax:
 // "app=web,tier!=db,env in (a,b),!legacy". Requirements are separated by

@@ -36,7 +36,7 @@ func ExampleValidate() {
 	}
 	// Output:
 	// true
-	// metadata.labels[app.kubernetes.io/name]: invalid value: "bad value": value must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character
+	// metadata.labels[app.kubernetes.io/name]: invalid value: "bad value": value has invalid character ' ' at offset 3 (allowed: alphanumerics, '-', '_', '.')
 	// spec.replicas: invalid value: -1: must be greater than or equal to 0
 	// spec.template.spec.containers[0].resources.requests.cpu: invalid value: "2": must be less than or equal to cpu limit of 1
 }

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"strconv"
 	"strings"
 )
 
@@ -41,7 +40,10 @@ func checkDNSLabel(s string) string {
 	return ""
 }
 
-// checkDNSSubdomain: at most 253 characters of dot-separated DNS labels.
+// checkDNSSubdomain: at most 253 characters of dot-separated labels of
+// lowercase letters, digits and '-', each starting and ending with a
+// letter or digit. As in Kubernetes (IsDNS1123Subdomain), the labels of a
+// subdomain are not limited to 63 characters: only the whole is.
 func checkDNSSubdomain(s string) string {
 	if s == "" {
 		return "must not be empty"
@@ -50,32 +52,17 @@ func checkDNSSubdomain(s string) string {
 		return "must be no more than 253 characters"
 	}
 	for _, part := range strings.Split(s, ".") {
-		if part == "" || checkDNSLabel(part) != "" {
-			return "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"
+		ok := part != "" && isLowerAlnum(part[0]) && isLowerAlnum(part[len(part)-1])
+		for i := 0; ok && i < len(part); i++ {
+			ok = isLowerAlnum(part[i]) || part[i] == '-'
+		}
+		if !ok {
+			return "must be a lowercase RFC 1123 DNS subdomain: lower case alphanumeric characters, '-' or '.', starting and ending with an alphanumeric character"
 		}
 	}
 	return ""
 }
 
-// checkNameChars: at most max characters of [A-Za-z0-9_.-], starting
-// and ending with a letter or digit; the name part of qualified names and
-// label values.
-func checkNameChars(s string, max int) string {
-	if len(s) > max {
-		return "must be no more than " + strconv.Itoa(max) + " characters"
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if isAlnum(c) {
-			continue
-		}
-		if (c == '-' || c == '_' || c == '.') && i > 0 && i < len(s)-1 {
-			continue
-		}
-		return "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"
-	}
-	return ""
-}
 
 // checkQualifiedName: an optional DNS subdomain prefix and '/', then a
 // name of at most 63 characters; label and annotation keys.
@@ -96,7 +83,7 @@ func checkQualifiedName(s string) string {
 			return "name part must not be empty"
 		}
 	}
-	if msg := checkNameChars(name, qualifiedNameMax); msg != "" {
+	if msg := selCheckName(name); msg != "" {
 		return "name part " + msg
 	}
 	return ""
@@ -107,7 +94,7 @@ func checkLabelValue(s string) string {
 	if s == "" {
 		return ""
 	}
-	return checkNameChars(s, labelValueMax)
+	return selCheckName(s)
 }
 
 // checkPortName: an IANA service name: at most 15 lowercase letters,
