@@ -465,7 +465,6 @@ func selCheckName(s string) string {
 	return ""
 }
 
-
 // ParseSelector parses a selector in Kubernetes string syntax:
 // "app=web,tier!=db,env in (a,b),!legacy". Requirements are separated by
 // commas and are one of: "key" (exists), "!key" (does not exist),

@@ -63,7 +63,6 @@ func checkDNSSubdomain(s string) string {
 	return ""
 }
 
-
 // checkQualifiedName: an optional DNS subdomain prefix and '/', then a
 // name of at most 63 characters; label and annotation keys.
 func checkQualifiedName(s string) string {
