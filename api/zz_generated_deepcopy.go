@@ -8,6 +8,7 @@
 package api
 
 import (
+	"maps"
 	"time"
 )
 
@@ -821,10 +822,7 @@ func (in *IntOrString) DeepCopy() *IntOrString {
 func (in *LabelSelector) DeepCopyInto(out *LabelSelector) {
 	*out = *in
 	if in.MatchLabels != nil {
-		out.MatchLabels = make(map[string]string, len(in.MatchLabels))
-		for k0, v0 := range in.MatchLabels {
-			out.MatchLabels[k0] = v0
-		}
+		out.MatchLabels = maps.Clone(in.MatchLabels)
 	}
 	if in.MatchExpressions != nil {
 		out.MatchExpressions = make([]LabelSelectorRequirement, len(in.MatchExpressions))
@@ -1391,16 +1389,10 @@ func (in *ObjectMeta) DeepCopyInto(out *ObjectMeta) {
 		*out.DeletionGracePeriodSeconds = *in.DeletionGracePeriodSeconds
 	}
 	if in.Labels != nil {
-		out.Labels = make(map[string]string, len(in.Labels))
-		for k0, v0 := range in.Labels {
-			out.Labels[k0] = v0
-		}
+		out.Labels = maps.Clone(in.Labels)
 	}
 	if in.Annotations != nil {
-		out.Annotations = make(map[string]string, len(in.Annotations))
-		for k0, v0 := range in.Annotations {
-			out.Annotations[k0] = v0
-		}
+		out.Annotations = maps.Clone(in.Annotations)
 	}
 	if in.OwnerReferences != nil {
 		out.OwnerReferences = make([]OwnerReference, len(in.OwnerReferences))
@@ -1717,10 +1709,7 @@ func (in *PodSpec) DeepCopyInto(out *PodSpec) {
 		*out.TerminationGracePeriodSeconds = *in.TerminationGracePeriodSeconds
 	}
 	if in.NodeSelector != nil {
-		out.NodeSelector = make(map[string]string, len(in.NodeSelector))
-		for k0, v0 := range in.NodeSelector {
-			out.NodeSelector[k0] = v0
-		}
+		out.NodeSelector = maps.Clone(in.NodeSelector)
 	}
 	if in.Affinity != nil {
 		out.Affinity = new(Affinity)
@@ -2255,10 +2244,7 @@ func (in *ServicePort) DeepCopy() *ServicePort {
 func (in *ServiceSpec) DeepCopyInto(out *ServiceSpec) {
 	*out = *in
 	if in.Selector != nil {
-		out.Selector = make(map[string]string, len(in.Selector))
-		for k0, v0 := range in.Selector {
-			out.Selector[k0] = v0
-		}
+		out.Selector = maps.Clone(in.Selector)
 	}
 	if in.Ports != nil {
 		out.Ports = make([]ServicePort, len(in.Ports))

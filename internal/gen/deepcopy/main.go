@@ -371,11 +371,17 @@ func (g *gen) emitComposite(dst, src string, t ast.Expr, name string, depth int)
 	case *ast.MapType:
 		key, val := fmt.Sprintf("k%d", depth), fmt.Sprintf("v%d", depth)
 		g.printf("if %s != nil {\n", src)
+		if vk, _ := g.classify(t.Value); vk == kPlain {
+			// maps.Clone copies the table wholesale: no rehashing of
+			// every key, and a fraction of the cost of a loop on the
+			// store's hot paths.
+			g.used["maps"] = true
+			g.printf("%s = maps.Clone(%s)\n}\n", dst, src)
+			return
+		}
 		g.printf("%s = make(%s, len(%s))\n", dst, name, src)
 		g.printf("for %s, %s := range %s {\n", key, val, src)
-		if vk, _ := g.classify(t.Value); vk == kPlain {
-			g.printf("%s[%s] = %s\n", paren(dst), key, val)
-		} else if vk == kMethod {
+		if vk, _ := g.classify(t.Value); vk == kMethod {
 			g.printf("%s[%s] = %s.DeepCopy()\n", paren(dst), key, val)
 		} else {
 			tmp := fmt.Sprintf("c%d", depth)
