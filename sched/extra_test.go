@@ -3,8 +3,6 @@ package sched
 import (
 	"context"
 	"errors"
-	"os"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -12,30 +10,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/fleetkit/orchestrator/api"
+	"github.com/fleetkit/orchestrator/internal/leakcheck"
 	fw "github.com/fleetkit/orchestrator/sched/framework"
 	"github.com/fleetkit/orchestrator/sched/plugins"
 )
 
 // TestMain checks that the tests leave no goroutine behind: every
 // goroutine the scheduler starts is owned and waited for by Run.
-func TestMain(m *testing.M) {
-	base := runtime.NumGoroutine()
-	code := m.Run()
-	if code == 0 {
-		deadline := time.Now().Add(5 * time.Second)
-		for runtime.NumGoroutine() > base+2 && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
-		if n := runtime.NumGoroutine(); n > base+2 {
-			buf := make([]byte, 1<<20)
-			buf = buf[:runtime.Stack(buf, true)]
-			os.Stderr.Write(buf)
-			os.Stderr.WriteString("goroutines leaked\n")
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { leakcheck.Main(m, "orchestrator/sched") }
 
 // holdPermit is a vendor Permit plugin that parks every pod for a while.
 type holdPermit struct{ timeout time.Duration }

@@ -1,43 +1,11 @@
 package store_test
 
 import (
-	"fmt"
-	"os"
-	"runtime"
-	"strings"
 	"testing"
-	"time"
+
+	"github.com/fleetkit/orchestrator/internal/leakcheck"
 )
 
-// TestMain fails the package when a goroutine of the store packages
-// outlives the tests (a typed watch that was not stopped, say).
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if leaked := leakedGoroutines(5 * time.Second); leaked != "" {
-			fmt.Fprintf(os.Stderr, "goroutines leaked:\n%s\n", leaked)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-func leakedGoroutines(wait time.Duration) string {
-	deadline := time.Now().Add(wait)
-	for {
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		var leaked []string
-		for _, g := range strings.Split(string(buf), "\n\n") {
-			if strings.Contains(g, "orchestrator/store.") || strings.Contains(g, "orchestrator/store/memstore.") {
-				if !strings.Contains(g, "leakedGoroutines") {
-					leaked = append(leaked, g)
-				}
-			}
-		}
-		if len(leaked) == 0 || time.Now().After(deadline) {
-			return strings.Join(leaked, "\n\n")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
+// TestMain fails the package when a goroutine of the package outlives
+// the tests.
+func TestMain(m *testing.M) { leakcheck.Main(m, "orchestrator/store.", "orchestrator/store/memstore.") }

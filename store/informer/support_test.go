@@ -4,54 +4,20 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"os"
-	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/fleetkit/orchestrator/api"
+	"github.com/fleetkit/orchestrator/internal/leakcheck"
 	"github.com/fleetkit/orchestrator/store"
 )
 
 // TestMain fails the package when an informer goroutine (or a goroutine
 // of the test helpers here) outlives the tests.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if leaked := leakedGoroutines(); leaked != "" {
-			fmt.Fprintf(os.Stderr, "goroutines leaked:\n%s\n", leaked)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-// leakedGoroutines returns the stacks of goroutines running this
-// package's code, waiting (on their own channels, not the clock) for
-// those that are still exiting.
-func leakedGoroutines() string {
-	var leaked []string
-	for range 200 {
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		leaked = leaked[:0]
-		for g := range strings.SplitSeq(string(buf), "\n\n") {
-			if strings.Contains(g, "store/informer.") && !strings.Contains(g, "leakedGoroutines") {
-				leaked = append(leaked, g)
-			}
-		}
-		if len(leaked) == 0 {
-			return ""
-		}
-		runtime.Gosched()
-		<-time.After(10 * time.Millisecond) // bounded wait for exiting goroutines, not a timing assertion
-	}
-	return strings.Join(leaked, "\n\n")
-}
+func TestMain(m *testing.M) { leakcheck.Main(m, "store/informer.") }
 
 // fakeClock is a Clock that moves only when the test advances it.
 type fakeClock struct {
