@@ -90,20 +90,14 @@ func New(cfg Config) (*Controller, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	var err error
-	if cfg.Deployments == nil {
-		if cfg.Deployments, err = informer.New[*api.Deployment](cfg.Store, informer.Config[*api.Deployment]{Logger: cfg.Logger}); err != nil {
-			return nil, fmt.Errorf("deployment: %w", err)
-		}
+	if cfg.Deployments, err = reconcile.InformerOr(cfg.Deployments, cfg.Store, cfg.Logger); err != nil {
+		return nil, fmt.Errorf("deployment: %w", err)
 	}
-	if cfg.ReplicaSets == nil {
-		if cfg.ReplicaSets, err = informer.New[*api.ReplicaSet](cfg.Store, informer.Config[*api.ReplicaSet]{Logger: cfg.Logger}); err != nil {
-			return nil, fmt.Errorf("deployment: %w", err)
-		}
+	if cfg.ReplicaSets, err = reconcile.InformerOr(cfg.ReplicaSets, cfg.Store, cfg.Logger); err != nil {
+		return nil, fmt.Errorf("deployment: %w", err)
 	}
-	if cfg.Pods == nil {
-		if cfg.Pods, err = informer.New[*api.Pod](cfg.Store, informer.Config[*api.Pod]{Logger: cfg.Logger}); err != nil {
-			return nil, fmt.Errorf("deployment: %w", err)
-		}
+	if cfg.Pods, err = reconcile.InformerOr(cfg.Pods, cfg.Store, cfg.Logger); err != nil {
+		return nil, fmt.Errorf("deployment: %w", err)
 	}
 	c := &Controller{cfg: cfg}
 	c.ctrl, err = reconcile.New(reconcile.Config{Name: "deployment", Reconciler: c, Workers: cfg.Workers,

@@ -59,20 +59,14 @@ func New(cfg Config) (*Controller, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	var err error
-	if cfg.Services == nil {
-		if cfg.Services, err = informer.New[*api.Service](cfg.Store, informer.Config[*api.Service]{Logger: cfg.Logger}); err != nil {
-			return nil, fmt.Errorf("endpoints: %w", err)
-		}
+	if cfg.Services, err = reconcile.InformerOr(cfg.Services, cfg.Store, cfg.Logger); err != nil {
+		return nil, fmt.Errorf("endpoints: %w", err)
 	}
-	if cfg.Pods == nil {
-		if cfg.Pods, err = informer.New[*api.Pod](cfg.Store, informer.Config[*api.Pod]{Logger: cfg.Logger}); err != nil {
-			return nil, fmt.Errorf("endpoints: %w", err)
-		}
+	if cfg.Pods, err = reconcile.InformerOr(cfg.Pods, cfg.Store, cfg.Logger); err != nil {
+		return nil, fmt.Errorf("endpoints: %w", err)
 	}
-	if cfg.Endpoints == nil {
-		if cfg.Endpoints, err = informer.New[*api.Endpoints](cfg.Store, informer.Config[*api.Endpoints]{Logger: cfg.Logger}); err != nil {
-			return nil, fmt.Errorf("endpoints: %w", err)
-		}
+	if cfg.Endpoints, err = reconcile.InformerOr(cfg.Endpoints, cfg.Store, cfg.Logger); err != nil {
+		return nil, fmt.Errorf("endpoints: %w", err)
 	}
 	c := &Controller{cfg: cfg}
 	c.ctrl, err = reconcile.New(reconcile.Config{Name: "endpoints", Reconciler: c, Workers: cfg.Workers, Clock: cfg.Clock,

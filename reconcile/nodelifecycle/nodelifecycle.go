@@ -99,20 +99,16 @@ func New(cfg Config) (*Controller, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	var err error
-	if cfg.Nodes == nil {
-		if cfg.Nodes, err = informer.New[*api.Node](cfg.Store, informer.Config[*api.Node]{Logger: cfg.Logger}); err != nil {
-			return nil, fmt.Errorf("nodelifecycle: %w", err)
-		}
+	if cfg.Nodes, err = reconcile.InformerOr(cfg.Nodes, cfg.Store, cfg.Logger); err != nil {
+		return nil, fmt.Errorf("nodelifecycle: %w", err)
 	}
 	if cfg.Leases == nil {
 		if cfg.Leases, err = informer.New[*api.Lease](cfg.Store, informer.Config[*api.Lease]{Namespace: cfg.LeaseNamespace, Logger: cfg.Logger}); err != nil {
 			return nil, fmt.Errorf("nodelifecycle: %w", err)
 		}
 	}
-	if cfg.Pods == nil {
-		if cfg.Pods, err = informer.New[*api.Pod](cfg.Store, informer.Config[*api.Pod]{Logger: cfg.Logger}); err != nil {
-			return nil, fmt.Errorf("nodelifecycle: %w", err)
-		}
+	if cfg.Pods, err = reconcile.InformerOr(cfg.Pods, cfg.Store, cfg.Logger); err != nil {
+		return nil, fmt.Errorf("nodelifecycle: %w", err)
 	}
 	// The index is added to shared informers too.
 	if err := cfg.Pods.AddIndexers(map[string]informer.IndexFunc[*api.Pod]{nodeNameIndex: func(p *api.Pod) []string { return []string{p.Spec.NodeName} }}); err != nil {

@@ -50,15 +50,11 @@ func New(cfg Config) (*Controller, error) {
 		cfg.Workers = 2
 	}
 	var err error
-	if cfg.PodGroups == nil {
-		if cfg.PodGroups, err = informer.New[*api.PodGroup](cfg.Store, informer.Config[*api.PodGroup]{Logger: cfg.Logger}); err != nil {
-			return nil, fmt.Errorf("podgroup: %w", err)
-		}
+	if cfg.PodGroups, err = reconcile.InformerOr(cfg.PodGroups, cfg.Store, cfg.Logger); err != nil {
+		return nil, fmt.Errorf("podgroup: %w", err)
 	}
-	if cfg.Pods == nil {
-		if cfg.Pods, err = informer.New[*api.Pod](cfg.Store, informer.Config[*api.Pod]{Logger: cfg.Logger}); err != nil {
-			return nil, fmt.Errorf("podgroup: %w", err)
-		}
+	if cfg.Pods, err = reconcile.InformerOr(cfg.Pods, cfg.Store, cfg.Logger); err != nil {
+		return nil, fmt.Errorf("podgroup: %w", err)
 	}
 	// The index is added to shared informers too.
 	if err := cfg.Pods.AddIndexers(map[string]informer.IndexFunc[*api.Pod]{groupIndex: informer.LabelIndex[*api.Pod](api.LabelPodGroup)}); err != nil {

@@ -80,15 +80,11 @@ func New(cfg Config) (*Controller, error) {
 		cfg.SettleTime = 5 * time.Second
 	}
 	var err error
-	if cfg.Quotas == nil {
-		if cfg.Quotas, err = informer.New[*api.ResourceQuota](cfg.Store, informer.Config[*api.ResourceQuota]{Logger: cfg.Logger}); err != nil {
-			return nil, fmt.Errorf("quota: %w", err)
-		}
+	if cfg.Quotas, err = reconcile.InformerOr(cfg.Quotas, cfg.Store, cfg.Logger); err != nil {
+		return nil, fmt.Errorf("quota: %w", err)
 	}
-	if cfg.Pods == nil {
-		if cfg.Pods, err = informer.New[*api.Pod](cfg.Store, informer.Config[*api.Pod]{Logger: cfg.Logger}); err != nil {
-			return nil, fmt.Errorf("quota: %w", err)
-		}
+	if cfg.Pods, err = reconcile.InformerOr(cfg.Pods, cfg.Store, cfg.Logger); err != nil {
+		return nil, fmt.Errorf("quota: %w", err)
 	}
 	c := &Controller{cfg: cfg, ledger: map[reconcile.Request][]charge{}}
 	c.ctrl, err = reconcile.New(reconcile.Config{Name: "resourcequota", Reconciler: c, Workers: cfg.Workers, Clock: cfg.Clock,

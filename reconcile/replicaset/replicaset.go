@@ -75,15 +75,11 @@ func New(cfg Config) (*Controller, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	var err error
-	if cfg.Pods == nil {
-		if cfg.Pods, err = informer.New[*api.Pod](cfg.Store, informer.Config[*api.Pod]{Logger: cfg.Logger}); err != nil {
-			return nil, fmt.Errorf("replicaset: %w", err)
-		}
+	if cfg.Pods, err = reconcile.InformerOr(cfg.Pods, cfg.Store, cfg.Logger); err != nil {
+		return nil, fmt.Errorf("replicaset: %w", err)
 	}
-	if cfg.ReplicaSets == nil {
-		if cfg.ReplicaSets, err = informer.New[*api.ReplicaSet](cfg.Store, informer.Config[*api.ReplicaSet]{Logger: cfg.Logger}); err != nil {
-			return nil, fmt.Errorf("replicaset: %w", err)
-		}
+	if cfg.ReplicaSets, err = reconcile.InformerOr(cfg.ReplicaSets, cfg.Store, cfg.Logger); err != nil {
+		return nil, fmt.Errorf("replicaset: %w", err)
 	}
 	c := &Controller{cfg: cfg, exp: newExpectations()}
 	c.ctrl, err = reconcile.New(reconcile.Config{Name: "replicaset", Reconciler: c, Workers: cfg.Workers,
