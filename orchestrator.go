@@ -210,15 +210,25 @@ func (cp *ControlPlane) Scheduler() *sched.Scheduler { return cp.scheduler }
 // finish first. A component failing ends the others and its error is
 // returned.
 func (cp *ControlPlane) Run(ctx context.Context) error {
-	leadCtx, err := cp.cfg.Elector.Elect(ctx)
+	// The term is not a child of ctx, so that when ctx ends the lease is
+	// given up only after every component has stopped: resigning at once
+	// would let another control plane start while this one winds down.
+	term, resign := context.WithCancel(context.WithoutCancel(ctx))
+	defer resign()
+	stopCampaign := context.AfterFunc(ctx, resign)
+	leadCtx, err := cp.cfg.Elector.Elect(term)
+	stopCampaign()
+	if ctx.Err() != nil {
+		return nil
+	}
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
 		return fmt.Errorf("orchestrator: elect: %w", err)
 	}
 	cp.cfg.Logger.Info("leading: starting the control plane")
-	g, gctx := errgroup.WithContext(leadCtx)
+	work, stopWork := context.WithCancel(leadCtx)
+	defer stopWork()
+	defer context.AfterFunc(ctx, stopWork)()
+	g, gctx := errgroup.WithContext(work)
 	// Controllers also start the informers they watch (a no-op for one
 	// already running: ErrAlreadyStarted); whichever call comes first runs
 	// each informer, under gctx either way.
