@@ -113,9 +113,17 @@ func New(cfg Config) (*Controller, error) {
 		}
 		return c.adopters(o) // an orphan: the Deployments that may adopt it
 	})
-	// Pods are read (to count pods not yet deleted) but changes reach the
-	// Deployment through its ReplicaSets' status.
-	reconcile.WatchHandler(c.ctrl, cfg.Pods, informer.HandlerFuncs[*api.Pod]{})
+	// Pods are read (podCounts: pods not yet deleted, available pods), so
+	// their changes must requeue the Deployment too. Their ReplicaSets'
+	// status is not enough: the ReplicaSet controller counts pods through
+	// its own informer, which may be ahead of this one; a sync that ran on
+	// the new ReplicaSet status but a stale pod cache would otherwise never
+	// run again once this cache caught up.
+	reconcile.WatchHandler(c.ctrl, cfg.Pods, informer.HandlerFuncs[*api.Pod]{
+		AddFunc:    c.podChanged,
+		UpdateFunc: func(_, p *api.Pod) { c.podChanged(p) },
+		DeleteFunc: c.podChanged,
+	})
 	return c, nil
 }
 
@@ -131,6 +139,23 @@ func (c *Controller) adopters(o api.Object) []reconcile.Request {
 		}
 	}
 	return out
+}
+
+// podChanged queues the Deployment that controls p's ReplicaSet. A pod
+// whose ReplicaSet is not in the cache yet needs nothing: the
+// ReplicaSet's own event will queue its Deployment.
+func (c *Controller) podChanged(p *api.Pod) {
+	ref := podutil.ControllerOf(&p.ObjectMeta)
+	if ref == nil || ref.Kind != string(api.KindReplicaSet) {
+		return
+	}
+	rs, ok := c.cfg.ReplicaSets.Get(p.Namespace, ref.Name)
+	if !ok || rs.UID != ref.UID {
+		return
+	}
+	if dref := podutil.ControllerOf(&rs.ObjectMeta); dref != nil && dref.Kind == string(api.KindDeployment) {
+		c.ctrl.Queue().Add(reconcile.Request{Kind: api.KindDeployment, Namespace: rs.Namespace, Name: dref.Name})
+	}
 }
 
 // Start runs the controller until ctx ends; see reconcile.Controller.Start.
@@ -156,6 +181,9 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	}
 	newRS, olds := findNewRS(d, rss)
 	if !d.Spec.Paused && newRS == nil {
+		if behind, err := c.cacheBehind(ctx, d); err != nil || behind {
+			return reconcile.Result{Requeue: behind}, err
+		}
 		var err error
 		if newRS, err = c.createNewRS(ctx, d, rss); err != nil {
 			return reconcile.Result{}, err
@@ -219,6 +247,37 @@ func (c *Controller) claimReplicaSets(ctx context.Context, d *api.Deployment) ([
 	return c.ownedReplicaSets(d), false, nil
 }
 
+// cacheBehind reports whether the store holds a ReplicaSet of d's (or an
+// orphan d would adopt) that the ReplicaSet cache does not show yet, or
+// shows older. Creating a ReplicaSet is the one decision that a stale
+// cache makes wrong for good: the informers are separate, so a new
+// Deployment can be seen before the orphan created just before it, and
+// the Deployment would then create a second ReplicaSet of the same
+// template. When the cache is behind, the sync waits for it: that
+// ReplicaSet's event queues d again (see New), and the requeue covers the
+// rest.
+func (c *Controller) cacheBehind(ctx context.Context, d *api.Deployment) (bool, error) {
+	sel, err := api.LabelSelectorAsSelector(d.Spec.Selector)
+	if err != nil || sel.Empty() {
+		return false, nil // claimReplicaSets has rejected these already
+	}
+	l, err := c.cfg.Store.List(ctx, api.KindReplicaSet, store.ListInNamespace(d.Namespace))
+	if err != nil {
+		return false, fmt.Errorf("deployment: list replicasets of %s/%s: %w", d.Namespace, d.Name, err)
+	}
+	for _, o := range l.Items {
+		rs := o.(*api.ReplicaSet)
+		ref := podutil.ControllerOf(&rs.ObjectMeta)
+		if ref != nil && ref.UID != d.UID || ref == nil && !sel.Matches(rs.Labels) {
+			continue
+		}
+		if cached, ok := c.cfg.ReplicaSets.Get(rs.Namespace, rs.Name); !ok || cached.UID != rs.UID || cached.ResourceVersion < rs.ResourceVersion {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 func (c *Controller) ownedReplicaSets(d *api.Deployment) []*api.ReplicaSet {
 	var out []*api.ReplicaSet
 	for _, rs := range c.cfg.ReplicaSets.ListInNamespace(d.Namespace, nil) {
@@ -255,15 +314,29 @@ func equalTemplates(a, b api.PodTemplateSpec) bool {
 	return string(x) == string(y)
 }
 
+// findNewRS returns the ReplicaSet of d's template and the others, in
+// the order of rss. When several have d's template (an adopted orphan
+// beside the one d created), the oldest (then the first by name) is the
+// new one, as in Kubernetes. The choice must not depend on revisions:
+// syncRevision makes the new ReplicaSet the highest revision, so picking
+// the first match in revision order flipped between the two on every
+// sync and bumped revisions forever.
 func findNewRS(d *api.Deployment, rss []*api.ReplicaSet) (newRS *api.ReplicaSet, olds []*api.ReplicaSet) {
 	for _, rs := range rss {
-		if newRS == nil && equalTemplates(rs.Spec.Template, d.Spec.Template) {
+		if equalTemplates(rs.Spec.Template, d.Spec.Template) && (newRS == nil || olderRS(rs, newRS)) {
 			newRS = rs
-			continue
 		}
-		olds = append(olds, rs)
+	}
+	for _, rs := range rss {
+		if rs != newRS {
+			olds = append(olds, rs)
+		}
 	}
 	return newRS, olds
+}
+
+func olderRS(a, b *api.ReplicaSet) bool {
+	return cmp.Or(a.CreationTimestamp.Compare(b.CreationTimestamp), cmp.Compare(a.Name, b.Name)) < 0
 }
 
 func revision(rs *api.ReplicaSet) int64 {

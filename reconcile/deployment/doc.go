@@ -21,7 +21,10 @@
 //   - Pause stops the rollout (scaling still applies); resume continues it.
 //   - Proportional scaling: when replicas change mid-rollout, the active
 //     ReplicaSets grow or shrink in proportion to their size.
-//   - Orphan ReplicaSets that match the selector are adopted.
+//   - Orphan ReplicaSets that match the selector are adopted. A new
+//     ReplicaSet is created only from a ReplicaSet cache that shows every
+//     matching one the store holds, and when several have the template,
+//     the oldest is the new one.
 //   - revisionHistoryLimit (default 10) empty old ReplicaSets are kept.
 //   - Status: observedGeneration, replicas, updatedReplicas,
 //     readyReplicas, availableReplicas, unavailableReplicas; conditions

@@ -7,6 +7,7 @@ import (
 
 	"github.com/fleetkit/orchestrator/api"
 	"github.com/fleetkit/orchestrator/reconcile/deployment"
+	"github.com/fleetkit/orchestrator/reconcile/internal/podutil"
 	"github.com/fleetkit/orchestrator/reconcile/reconciletest"
 	"github.com/fleetkit/orchestrator/store"
 )
@@ -247,5 +248,43 @@ func TestAdoptsOrphanReplicaSet(t *testing.T) {
 	reconciletest.Eventually(t, func() bool { return complete(t, c.st, "web") }, "deployment complete")
 	if n := len(replicaSets(t, c.st)); n != 1 {
 		t.Fatalf("%d ReplicaSets, want the adopted one only", n)
+	}
+}
+
+// An orphan with the Deployment's template, adopted beside the
+// Deployment's own ReplicaSet: one of the two must stay the new one
+// (choosing by revision made them swap on every sync, bumping revisions
+// forever).
+func TestAdoptsSecondReplicaSetOfTheTemplate(t *testing.T) {
+	c := startCluster(t, 2)
+	ctx := context.Background()
+	d := newDeployment("web", 2, "nginx:1", api.FromInt(1), api.FromInt(0))
+	if _, err := c.st.Create(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	reconciletest.Eventually(t, func() bool { return complete(t, c.st, "web") }, "first rollout")
+	l := map[string]string{"app": "web"}
+	orphan := &api.ReplicaSet{ObjectMeta: api.ObjectMeta{Name: "web-orphan", Namespace: "default", Labels: l},
+		Spec: api.ReplicaSetSpec{Replicas: ptr(int32(2)), Selector: &api.LabelSelector{MatchLabels: l}, Template: d.Spec.Template}}
+	if _, err := c.st.Create(ctx, orphan); err != nil {
+		t.Fatal(err)
+	}
+	settled := func() bool {
+		o, err := c.st.Get(ctx, api.KindReplicaSet, "default", "web-orphan")
+		if err != nil {
+			return false
+		}
+		rs := o.(*api.ReplicaSet)
+		return podutil.ControllerOf(&rs.ObjectMeta) != nil && *rs.Spec.Replicas == 0 && rs.Status.Replicas == 0 && complete(t, c.st, "web")
+	}
+	reconciletest.Eventually(t, settled, "orphan adopted and scaled down, deployment complete")
+	rev := getD(t, c.st, "web").Annotations[api.AnnotationRevision]
+	// Make the controller sync again and see that nothing moved.
+	mutateD(t, c.st, func(d *api.Deployment) { d.Spec.RevisionHistoryLimit = ptr(int32(5)) })
+	// (complete checks observedGeneration; a sync may first write it from
+	// a ReplicaSet cache a little behind the store, hence Eventually.)
+	reconciletest.Eventually(t, settled, "spec change observed, still settled")
+	if got := getD(t, c.st, "web").Annotations[api.AnnotationRevision]; got != rev {
+		t.Fatalf("revision %s, then %s after another sync: the new ReplicaSet changed", rev, got)
 	}
 }
