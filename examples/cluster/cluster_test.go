@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fleetkit/orchestrator/internal/etcdtest"
 )
 
 // TestReferenceClusterRunsExamples runs the reference assembly as a user
@@ -50,6 +52,31 @@ func TestLoadManifestsRefusesInvalid(t *testing.T) {
 	for _, want := range []string{"invalid.yaml", "spec.replica", "Potato"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+}
+
+// TestReferenceClusterOnEtcd runs the same assembly against etcd instead of
+// the in-memory store (go run ./examples/cluster -etcd URL): nothing in the
+// control plane or the node agents knows which backend it has, and the
+// seed article's Deployment and Service become ready on either.
+func TestReferenceClusterOnEtcd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a whole cluster on etcd")
+	}
+	srv := etcdtest.StartEmbedded(t, etcdtest.Options{})
+	var out bytes.Buffer
+	err := run(context.Background(), config{
+		Nodes: 2, Etcd: srv.Endpoints, UntilReady: true, Timeout: 2 * time.Minute, Interval: 200 * time.Millisecond,
+		Manifests: []string{"manifests/seed-deployment.yaml", "manifests/seed-service.yaml"},
+		Log:       slog.New(slog.NewTextHandler(io.Discard, nil)), Out: &out,
+	})
+	if err != nil {
+		t.Fatalf("run on etcd: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"deployment default/api-server created", "every workload is ready"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
 	}
 }
