@@ -15,6 +15,7 @@ import (
 	"github.com/fleetkit/orchestrator/internal/etcdtest"
 	"github.com/fleetkit/orchestrator/store"
 	"github.com/fleetkit/orchestrator/store/memstore"
+	"github.com/fleetkit/orchestrator/store/storetest"
 )
 
 // The benchmarks run each case on etcdstore (against an in-process etcd)
@@ -24,36 +25,6 @@ import (
 //	go test -run '^$' -bench 'Update|GetParallel|Codec' -benchtime 2000x ./store/etcdstore
 //	go test -run '^$' -bench WatchFanout -benchtime 1x ./store/etcdstore
 
-// typicalPod is a pod as a Deployment creates it (as in memstore's
-// benchmarks).
-func typicalPod(ns, name string, app int) *api.Pod {
-	ctrl := true
-	return &api.Pod{
-		ObjectMeta: api.ObjectMeta{
-			Namespace:       ns,
-			Name:            name,
-			Labels:          map[string]string{"app": "app-" + strconv.Itoa(app), "pod-template-hash": "7d4b9c8f6d", "tier": "backend"},
-			Annotations:     map[string]string{"example.com/revision": "3"},
-			OwnerReferences: []api.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "app-7d4b9c8f6d", UID: "0b5e7c59-2f7a-4c43-9f0e-8b1d5c7e2a11", Controller: &ctrl}},
-		},
-		Spec: api.PodSpec{
-			Containers: []api.Container{{
-				Name:  "app",
-				Image: "registry.example/team/app:1.4.2",
-				Ports: []api.ContainerPort{{Name: "http", ContainerPort: 8080, Protocol: api.ProtocolTCP}},
-				Env:   []api.EnvVar{{Name: "LOG_LEVEL", Value: "info"}, {Name: "PORT", Value: "8080"}},
-				Resources: api.ResourceRequirements{
-					Requests: api.ResourceList{api.ResourceCPU: api.MustParseQuantity("250m"), api.ResourceMemory: api.MustParseQuantity("256Mi")},
-					Limits:   api.ResourceList{api.ResourceMemory: api.MustParseQuantity("512Mi")},
-				},
-				ReadinessProbe: &api.Probe{HTTPGet: &api.HTTPGetAction{Path: "/healthz", Port: api.FromInt(8080)}, PeriodSeconds: 10},
-			}},
-			RestartPolicy: api.RestartPolicyAlways,
-			NodeName:      "node-" + strconv.Itoa(app),
-		},
-		Status: api.PodStatus{Phase: api.PodRunning, PodIP: "10.1.2.3", HostIP: "192.168.0.10"},
-	}
-}
 
 type backend struct {
 	name string
@@ -85,7 +56,7 @@ func BenchmarkUpdate(b *testing.B) {
 		b.Run(be.name, func(b *testing.B) {
 			ctx := context.Background()
 			s := be.new(b)
-			obj, err := s.Create(ctx, typicalPod("default", "p", 0))
+			obj, err := s.Create(ctx, storetest.TypicalPod("default", "p", 0))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -113,7 +84,7 @@ func BenchmarkGetParallel(b *testing.B) {
 			s := be.new(b)
 			const n = 1000
 			for i := range n {
-				if _, err := s.Create(ctx, typicalPod("default", fmt.Sprintf("p%d", i), i%10)); err != nil {
+				if _, err := s.Create(ctx, storetest.TypicalPod("default", fmt.Sprintf("p%d", i), i%10)); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -159,7 +130,7 @@ func BenchmarkWatchFanout(b *testing.B) {
 
 func fanout(b *testing.B, s store.Store, watchers, updates int, lat *[]time.Duration) time.Duration {
 	ctx := context.Background()
-	obj, err := s.Create(ctx, typicalPod("default", "p", 0))
+	obj, err := s.Create(ctx, storetest.TypicalPod("default", "p", 0))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -13,38 +13,9 @@ import (
 	"github.com/fleetkit/orchestrator/api"
 	"github.com/fleetkit/orchestrator/store"
 	"github.com/fleetkit/orchestrator/store/memstore"
+	"github.com/fleetkit/orchestrator/store/storetest"
 )
 
-// typicalPod is a pod as a Deployment creates it: labels, an owner, one
-// container with ports, env, resources and probes.
-func typicalPod(ns, name string, app int) *api.Pod {
-	ctrl := true
-	return &api.Pod{
-		ObjectMeta: api.ObjectMeta{
-			Namespace:       ns,
-			Name:            name,
-			Labels:          map[string]string{"app": "app-" + strconv.Itoa(app), "pod-template-hash": "7d4b9c8f6d", "tier": "backend"},
-			Annotations:     map[string]string{"example.com/revision": "3"},
-			OwnerReferences: []api.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "app-7d4b9c8f6d", UID: "0b5e7c59-2f7a-4c43-9f0e-8b1d5c7e2a11", Controller: &ctrl}},
-		},
-		Spec: api.PodSpec{
-			Containers: []api.Container{{
-				Name:  "app",
-				Image: "registry.example/team/app:1.4.2",
-				Ports: []api.ContainerPort{{Name: "http", ContainerPort: 8080, Protocol: api.ProtocolTCP}},
-				Env:   []api.EnvVar{{Name: "LOG_LEVEL", Value: "info"}, {Name: "PORT", Value: "8080"}},
-				Resources: api.ResourceRequirements{
-					Requests: api.ResourceList{api.ResourceCPU: api.MustParseQuantity("250m"), api.ResourceMemory: api.MustParseQuantity("256Mi")},
-					Limits:   api.ResourceList{api.ResourceMemory: api.MustParseQuantity("512Mi")},
-				},
-				ReadinessProbe: &api.Probe{HTTPGet: &api.HTTPGetAction{Path: "/healthz", Port: api.FromInt(8080)}, PeriodSeconds: 10},
-			}},
-			RestartPolicy: api.RestartPolicyAlways,
-			NodeName:      "node-" + strconv.Itoa(app),
-		},
-		Status: api.PodStatus{Phase: api.PodRunning, PodIP: "10.1.2.3", HostIP: "192.168.0.10"},
-	}
-}
 
 func benchStore(b *testing.B, cfg memstore.Config) *memstore.Store {
 	b.Helper()
@@ -60,7 +31,7 @@ func benchStore(b *testing.B, cfg memstore.Config) *memstore.Store {
 func BenchmarkUpdate(b *testing.B) {
 	ctx := b.Context()
 	s := benchStore(b, memstore.Config{})
-	obj, err := s.Create(ctx, typicalPod("default", "p", 0))
+	obj, err := s.Create(ctx, storetest.TypicalPod("default", "p", 0))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -84,7 +55,7 @@ func BenchmarkGetParallel(b *testing.B) {
 	s := benchStore(b, memstore.Config{})
 	const n = 1000
 	for i := range n {
-		if _, err := s.Create(ctx, typicalPod("default", fmt.Sprintf("p%d", i), i%10)); err != nil {
+		if _, err := s.Create(ctx, storetest.TypicalPod("default", fmt.Sprintf("p%d", i), i%10)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -113,7 +84,7 @@ func BenchmarkList10kSelector(b *testing.B) {
 	ctx := b.Context()
 	s := benchStore(b, memstore.Config{})
 	for i := range 10_000 {
-		if _, err := s.Create(ctx, typicalPod(fmt.Sprintf("ns-%d", i%10), fmt.Sprintf("p%05d", i), i%10)); err != nil {
+		if _, err := s.Create(ctx, storetest.TypicalPod(fmt.Sprintf("ns-%d", i%10), fmt.Sprintf("p%05d", i), i%10)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -168,7 +139,7 @@ func BenchmarkWatchFanout(b *testing.B) {
 func fanout(b *testing.B, watchers, updates int, interval time.Duration, lat *[]time.Duration) time.Duration {
 	ctx := b.Context()
 	s := benchStore(b, memstore.Config{WatchBuffer: updates + 16})
-	obj, err := s.Create(ctx, typicalPod("default", "p", 0))
+	obj, err := s.Create(ctx, storetest.TypicalPod("default", "p", 0))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -254,7 +225,7 @@ func BenchmarkMemoryPerPod(b *testing.B) {
 			b.Fatal(err)
 		}
 		for i := range n {
-			if _, err := s.Create(ctx, typicalPod(fmt.Sprintf("ns-%d", i%50), fmt.Sprintf("p%06d", i), i%10)); err != nil {
+			if _, err := s.Create(ctx, storetest.TypicalPod(fmt.Sprintf("ns-%d", i%50), fmt.Sprintf("p%06d", i), i%10)); err != nil {
 				b.Fatal(err)
 			}
 		}
