@@ -25,7 +25,6 @@ import (
 //	go test -run '^$' -bench 'Update|GetParallel|Codec' -benchtime 2000x ./store/etcdstore
 //	go test -run '^$' -bench WatchFanout -benchtime 1x ./store/etcdstore
 
-
 type backend struct {
 	name string
 	new  func(b *testing.B) store.Store

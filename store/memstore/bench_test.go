@@ -16,7 +16,6 @@ import (
 	"github.com/fleetkit/orchestrator/store/storetest"
 )
 
-
 func benchStore(b *testing.B, cfg memstore.Config) *memstore.Store {
 	b.Helper()
 	s, err := memstore.New(cfg)
