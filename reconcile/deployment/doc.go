@@ -11,7 +11,10 @@
 //     0 makes unavailable 1). It counts pods that still exist (not only
 //     ReplicaSet specs) and never trusts more available pods than the
 //     ReplicaSets' specs and statuses both show, so informer lag errs on
-//     the safe side. Recreate scales the old pods to zero, waits for them
+//     the safe side. This relies on the ReplicaSet controller never
+//     creating beyond a ReplicaSet's spec.replicas (it checks its
+//     expectations before listing pods; see package replicaset). Recreate
+//     scales the old pods to zero, waits for them
 //     to go, then scales the new ReplicaSet up.
 //   - minReadySeconds: a pod counts as available only after it has been
 //     ready that long on the injected clock.

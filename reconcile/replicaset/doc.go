@@ -10,7 +10,12 @@
 //     until its informer has seen those changes before it counts pods
 //     again, so informer lag never causes double creation or double
 //     deletion. Expectations expire after ExpectationsTTL (a lost watch
-//     event cannot wedge a ReplicaSet).
+//     event cannot wedge a ReplicaSet). They are checked before the pods
+//     are listed: the informer updates its cache before its handlers
+//     observe a change, so a sync whose expectations were met lists every
+//     pod it made. A ReplicaSet therefore never has more pods than
+//     spec.replicas (beyond pods it is deleting), which the Deployment
+//     controller's maxSurge bound relies on.
 //   - Slow start: creations go in batches of 1, 2, 4, ... and stop at the
 //     first failure, so a pod that cannot be created (quota, a bad
 //     template) costs one failed write per back-off, not replicas of them.

@@ -161,12 +161,21 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if err != nil {
 		return reconcile.Result{}, reconcile.Terminal(fmt.Errorf("replicaset: %s/%s: %w: %w", rs.Namespace, rs.Name, store.ErrInvalid, err))
 	}
+	// Expectations are checked before the pods are listed, never after
+	// (as in Kubernetes). The informer updates its cache before its
+	// handlers run, so once observeCreate/observeDelete have satisfied the
+	// expectations, any later list shows every pod this controller made or
+	// deleted. Checked after the list, the handlers could satisfy them in
+	// between: the list would miss pods just created, manage would create
+	// them again, and the ReplicaSet would briefly have more pods than
+	// spec.replicas (a Deployment with maxSurge 0 had replicas + 1 pods).
+	needsSync := rs.DeletionTimestamp == nil && c.exp.satisfied(req, now, c.cfg.ExpectationsTTL)
 	pods, err := c.claim(ctx, rs, sel)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
 	var manageErr error
-	if rs.DeletionTimestamp == nil && c.exp.satisfied(req, now, c.cfg.ExpectationsTTL) {
+	if needsSync {
 		manageErr = c.manage(ctx, req, rs, pods)
 	}
 	after, err := c.updateStatus(ctx, rs, pods, now, manageErr)
