@@ -46,6 +46,15 @@ type config struct {
 	// Etcd, when set, are etcd endpoints to use instead of the embedded
 	// in-memory store.
 	Etcd []string
+	// Containerd, when set, is a containerd socket: the nodes then run
+	// real containers (runtime/containerd) on a CNI bridge network of
+	// their own (node/cni) instead of simulated ones. Needs root.
+	Containerd string
+	// Images are OCI image archives imported into every real node.
+	Images []string
+	// StateDir holds the real nodes' sandboxes, logs and IP leases.
+	// Defaults to a temporary directory.
+	StateDir string
 	// Until: stop once every workload is ready (true) or run until
 	// interrupted (false).
 	UntilReady bool
@@ -77,20 +86,33 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
-	agents, err := newNodes(backend, cfg)
-	if err != nil {
+	var agents []*node.Agent
+	var real *realNodes
+	if cfg.Containerd != "" {
+		if real, err = newRealNodes(ctx, backend, cfg); err != nil {
+			return err
+		}
+		defer real.close()
+		agents = real.agents
+	} else if agents, err = newNodes(backend, cfg); err != nil {
 		return err
 	}
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	g, gctx := errgroup.WithContext(ctx)
+	// The control plane stops first; the node agents stay until the pods
+	// are gone, so that real containers are stopped gracefully rather
+	// than left running.
+	cpCtx, stopCP := context.WithCancel(ctx)
+	defer stopCP()
+	nodeCtx, stopNodes := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopNodes()
+	g, gctx := errgroup.WithContext(cpCtx)
 	g.Go(func() error { return cp.Run(gctx) })
+	nodes, _ := errgroup.WithContext(nodeCtx)
 	for _, a := range agents {
-		g.Go(func() error { return a.Run(gctx) })
+		nodes.Go(func() error { return a.Run(nodeCtx) })
 	}
 	g.Go(func() error {
-		defer cancel() // the reporter decides when a run-until-ready ends
+		defer stopCP() // the reporter decides when a run-until-ready ends
 		objs, err := loadManifests(cfg.Manifests)
 		if err != nil {
 			return err
@@ -100,7 +122,17 @@ func run(ctx context.Context, cfg config) error {
 		}
 		return report(gctx, backend, cfg)
 	})
-	return g.Wait()
+	err = g.Wait()
+	if real != nil {
+		if derr := real.drain(context.WithoutCancel(ctx), backend, cfg.Out); derr != nil && err == nil {
+			err = derr
+		}
+	}
+	stopNodes()
+	if nerr := nodes.Wait(); nerr != nil && err == nil {
+		err = nerr
+	}
+	return err
 }
 
 func openStore(ctx context.Context, cfg config) (store.Store, func(), error) {

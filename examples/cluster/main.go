@@ -8,6 +8,12 @@
 //	go run ./examples/cluster -until-ready        # exit 0 once all is ready
 //	go run ./examples/cluster -f my-app.yaml      # your own manifests
 //	go run ./examples/cluster -etcd http://127.0.0.1:2379
+//
+// With -containerd SOCKET (as root) the nodes run real containers through
+// that containerd, each node in a containerd namespace and on a CNI
+// bridge of its own; -import loads OCI image archives (runtime/ociimage
+// writes them) so that no registry is needed. On exit the pods are
+// stopped gracefully before the nodes go.
 package main
 
 import (
@@ -26,6 +32,7 @@ func main() {
 	var (
 		cfg       config
 		manifests stringList
+		images    stringList
 		etcd      string
 		verbose   bool
 	)
@@ -33,6 +40,9 @@ func main() {
 	flag.IntVar(&cfg.GPUNodes, "gpu-nodes", 2, "GPU nodes (64 cpu, 512Gi, 8 nvidia.com/gpu each)")
 	flag.Var(&manifests, "f", "manifest file to apply (repeatable); default: the embedded examples")
 	flag.StringVar(&etcd, "etcd", "", "comma-separated etcd endpoints; default: the embedded in-memory store")
+	flag.StringVar(&cfg.Containerd, "containerd", "", "containerd socket: run real containers (needs root); default: simulated nodes")
+	flag.Var(&images, "import", "OCI image archive to import into each real node (repeatable)")
+	flag.StringVar(&cfg.StateDir, "state-dir", "", "where real nodes keep sandboxes, logs and IP leases; default: a temporary directory")
 	flag.BoolVar(&cfg.UntilReady, "until-ready", false, "exit once every workload is ready (status 1 on timeout)")
 	flag.DurationVar(&cfg.Timeout, "timeout", 60*time.Second, "with -until-ready, how long to wait")
 	flag.DurationVar(&cfg.Interval, "interval", time.Second, "how often to print the status")
@@ -40,6 +50,7 @@ func main() {
 	flag.Parse()
 
 	cfg.Manifests = manifests
+	cfg.Images = images
 	if etcd != "" {
 		cfg.Etcd = strings.Split(etcd, ",")
 	}
