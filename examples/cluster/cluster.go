@@ -55,7 +55,7 @@ type config struct {
 	// StateDir holds the real nodes' sandboxes, logs and IP leases.
 	// Defaults to a temporary directory.
 	StateDir string
-	// Until: stop once every workload is ready (true) or run until
+	// UntilReady: stop once every workload is ready (true) or run until
 	// interrupted (false).
 	UntilReady bool
 	// Timeout bounds the run when UntilReady is set.
@@ -71,11 +71,16 @@ type config struct {
 var errNotReady = errors.New("cluster: workloads not ready in time")
 
 // run assembles a whole cluster in this process: a store, the control
-// plane (scheduler and controllers), and simulated node agents (the
-// node agent with the simulated runtime, runtime/fake), then applies the
-// manifests and reports progress until ctx ends or, with UntilReady, until
-// every Deployment, ReplicaSet and PodGroup is ready.
+// plane (scheduler and controllers), and node agents (simulated, or real
+// ones on containerd), then applies the manifests and reports progress
+// until ctx ends or, with UntilReady, until every Deployment, ReplicaSet
+// and PodGroup is ready.
 func run(ctx context.Context, cfg config) error {
+	// Manifests are read and checked before anything starts.
+	objs, err := loadManifests(cfg.Manifests)
+	if err != nil {
+		return err
+	}
 	backend, closeStore, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
@@ -107,16 +112,12 @@ func run(ctx context.Context, cfg config) error {
 	defer stopNodes()
 	g, gctx := errgroup.WithContext(cpCtx)
 	g.Go(func() error { return cp.Run(gctx) })
-	nodes, _ := errgroup.WithContext(nodeCtx)
+	var nodes errgroup.Group
 	for _, a := range agents {
 		nodes.Go(func() error { return a.Run(nodeCtx) })
 	}
 	g.Go(func() error {
 		defer stopCP() // the reporter decides when a run-until-ready ends
-		objs, err := loadManifests(cfg.Manifests)
-		if err != nil {
-			return err
-		}
 		if err := apply(gctx, cp.Store(), objs, cfg.Out); err != nil {
 			return err
 		}
