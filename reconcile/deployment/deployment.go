@@ -488,7 +488,54 @@ func (c *Controller) podCounts(d *api.Deployment, minReady time.Duration) (all, 
 	return all, avail
 }
 
+// uncachedPods returns, per ReplicaSet UID, the pods the store holds now
+// (including those being deleted) of the ReplicaSets of rss that may have
+// pods beyond their spec which the pod cache, at revision podRev, does
+// not show; the others are absent from the map.
+//
+// The pod cache lags the store's creations. A ReplicaSet may have pods it
+// created for an earlier, larger spec (before a template change made it
+// an old ReplicaSet, say) that this cache does not show yet: once it is
+// scaled below them, neither its spec nor the cache counts them. Every
+// ReplicaSet controller sync that read an earlier generation has ended,
+// its creations done, before the first status write with the current
+// generation observed; later syncs create nothing beyond the current
+// spec. So a ReplicaSet whose cached status has observed its generation,
+// cached at a resourceVersion (at or after that write) the pod cache has
+// reached, has every pod its spec does not cover in the cache. Only the
+// others cost a List, of their own pods (namespace and selector).
+func (c *Controller) uncachedPods(ctx context.Context, rss []*api.ReplicaSet, podRev int64) (map[api.UID]int32, error) {
+	var live map[api.UID]int32
+	for _, rs := range rss {
+		if rs.Status.ObservedGeneration >= rs.Generation && rs.ResourceVersion <= podRev {
+			continue
+		}
+		if live == nil {
+			live = map[api.UID]int32{}
+		}
+		opts := []store.ListOption{store.ListInNamespace(rs.Namespace)}
+		if sel, err := api.LabelSelectorAsSelector(rs.Spec.Selector); err == nil && !sel.Empty() {
+			opts = append(opts, store.ListSelector(sel))
+		}
+		l, err := c.cfg.Store.List(ctx, api.KindPod, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("deployment: list pods of replicaset %s/%s: %w", rs.Namespace, rs.Name, err)
+		}
+		live[rs.UID] = 0
+		for _, o := range l.Items {
+			p := o.(*api.Pod)
+			if ref := podutil.ControllerOf(&p.ObjectMeta); ref != nil && ref.UID == rs.UID && p.Status.Phase != api.PodSucceeded && p.Status.Phase != api.PodFailed {
+				live[rs.UID]++
+			}
+		}
+	}
+	return live, nil
+}
+
 func (c *Controller) rollingUpdate(ctx context.Context, d *api.Deployment, newRS *api.ReplicaSet, olds []*api.ReplicaSet, replicas, surge, unavail int32) (bool, error) {
+	// Read before the pods are counted: the counts reflect the store at
+	// podRev at least (see uncachedPods).
+	podRev := c.cfg.Pods.Revision()
 	all, avail := c.podCounts(d, time.Duration(d.Spec.MinReadySeconds)*time.Second)
 	rss := append(slices.Clone(olds), newRS)
 	var total, available int32
@@ -504,7 +551,22 @@ func (c *Controller) rollingUpdate(ctx context.Context, d *api.Deployment, newRS
 		return true, c.scale(ctx, d, newRS, replicas)
 	}
 	if up := NewScaleUp(replicas, surge, total, newSpec); up > 0 {
-		return true, c.scale(ctx, d, newRS, newSpec+up)
+		// Before adding pods, also count those the cache may not show
+		// (uncachedPods). Pods created after this look come from the specs
+		// counted here.
+		live, err := c.uncachedPods(ctx, rss, podRev)
+		if err != nil {
+			return false, err
+		}
+		exists := total
+		for _, rs := range rss {
+			if n, ok := live[rs.UID]; ok {
+				exists += max(0, n-max(ptrOr(rs.Spec.Replicas, 0), all[rs.UID]))
+			}
+		}
+		if up := NewScaleUp(replicas, surge, exists, newSpec); up > 0 {
+			return true, c.scale(ctx, d, newRS, newSpec+up)
+		}
 	}
 	// Scale old ReplicaSets down: first their unavailable pods, then
 	// available ones as far as availability allows, oldest first.

@@ -13,7 +13,12 @@
 //     ReplicaSets' specs and statuses both show, so informer lag errs on
 //     the safe side. This relies on the ReplicaSet controller never
 //     creating beyond a ReplicaSet's spec.replicas (it checks its
-//     expectations before listing pods; see package replicaset). Recreate
+//     expectations before listing pods; see package replicaset). The pod
+//     cache may lag pod creations: before scaling the new ReplicaSet up,
+//     the pods of each ReplicaSet whose status has not yet observed its
+//     generation at a revision the pod cache has reached are counted in
+//     the store (one List by its selector), so pods created for a spec
+//     since lowered still count. Recreate
 //     scales the old pods to zero, waits for them
 //     to go, then scales the new ReplicaSet up.
 //   - minReadySeconds: a pod counts as available only after it has been
