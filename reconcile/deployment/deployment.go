@@ -619,13 +619,34 @@ func (c *Controller) recreate(ctx context.Context, d *api.Deployment, newRS *api
 	if changed {
 		return true, nil
 	}
+	// Read before the pods are counted: the counts reflect the store at
+	// podRev at least (see uncachedPods).
+	podRev := c.cfg.Pods.Revision()
 	all, _ := c.podCounts(d, 0)
 	for _, rs := range olds {
 		if all[rs.UID] > 0 || rs.Status.Replicas > 0 {
 			return false, nil // old pods still running
 		}
 	}
-	if ptrOr(newRS.Spec.Replicas, 0) != replicas {
+	spec := ptrOr(newRS.Spec.Replicas, 0)
+	if spec > replicas {
+		return true, c.scale(ctx, d, newRS, replicas)
+	}
+	if spec < replicas {
+		// The old ReplicaSets are at 0, so every pod of theirs is beyond
+		// their spec: neither the pod cache (which lags creations) nor a
+		// status written from the pods found before creating may show
+		// it yet. Count those in the store (uncachedPods) before the new
+		// pods may be created; their events queue this Deployment again.
+		live, err := c.uncachedPods(ctx, olds, podRev)
+		if err != nil {
+			return false, err
+		}
+		for _, rs := range olds {
+			if live[rs.UID] > 0 {
+				return false, nil // old pods the cache does not show yet
+			}
+		}
 		return true, c.scale(ctx, d, newRS, replicas)
 	}
 	return false, nil

@@ -20,7 +20,9 @@
 //     the store (one List by its selector), so pods created for a spec
 //     since lowered still count. Recreate
 //     scales the old pods to zero, waits for them
-//     to go, then scales the new ReplicaSet up.
+//     to go, then scales the new ReplicaSet up; "gone" is decided by the
+//     pod cache, the old ReplicaSets' statuses and, for those the same
+//     rule leaves uncertain, their pods in the store.
 //   - minReadySeconds: a pod counts as available only after it has been
 //     ready that long on the injected clock.
 //   - Rollback: the annotation deployment.fleetkit.dev/rollback-to
