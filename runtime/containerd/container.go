@@ -368,7 +368,7 @@ func (r *Runtime) RemoveContainer(ctx context.Context, id string) error {
 	delete(r.created, id)
 	r.mu.Unlock()
 	r.removeLogs(id)
-	r.publish(runtime.Event{Type: runtime.EventRemoved, ContainerID: id})
+	r.events.Publish(runtime.Event{Type: runtime.EventRemoved, ContainerID: id})
 	return nil
 }
 

@@ -55,7 +55,7 @@ type Runtime struct {
 	wg     sync.WaitGroup
 
 	mu     sync.Mutex
-	subs   map[*subscriber]struct{}
+	events runtime.Broadcaster
 	oom    map[string]bool // container id -> OOM-killed (seen in an event)
 	images map[string]client.Image
 	// created holds tasks created by this Runtime and not yet started.
@@ -115,7 +115,7 @@ func New(cfg Config) (*Runtime, error) {
 		return nil, fmt.Errorf("containerd: connect %s: %w", cfg.Address, runtime.Transient(errors.Join(runtime.ErrUnavailable, err)))
 	}
 	ctx, cancel := context.WithCancel(namespaces.WithNamespace(context.Background(), cfg.Namespace))
-	r := &Runtime{cfg: cfg, client: c, log: cfg.Logger, ctx: ctx, cancel: cancel, subs: map[*subscriber]struct{}{}, oom: map[string]bool{}, images: map[string]client.Image{}, created: map[string]client.Task{}}
+	r := &Runtime{cfg: cfg, client: c, log: cfg.Logger, ctx: ctx, cancel: cancel, oom: map[string]bool{}, images: map[string]client.Image{}, created: map[string]client.Task{}}
 	r.wg.Add(2)
 	go r.followEvents()
 	go r.rotateLogs()

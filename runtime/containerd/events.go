@@ -11,47 +11,8 @@ import (
 	"github.com/fleetkit/orchestrator/runtime"
 )
 
-type subscriber struct {
-	ch     chan runtime.Event
-	missed bool
-}
-
 // Subscribe implements runtime.Containers.
-func (r *Runtime) Subscribe(ctx context.Context) <-chan runtime.Event {
-	s := &subscriber{ch: make(chan runtime.Event, 1024)}
-	r.mu.Lock()
-	r.subs[s] = struct{}{}
-	r.mu.Unlock()
-	context.AfterFunc(ctx, func() {
-		r.mu.Lock()
-		delete(r.subs, s)
-		close(s.ch)
-		r.mu.Unlock()
-	})
-	return s.ch
-}
-
-// publish sends ev to every subscriber without blocking; a subscriber
-// whose buffer is full gets EventResync as soon as it has room.
-func (r *Runtime) publish(ev runtime.Event) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for s := range r.subs {
-		if s.missed {
-			select {
-			case s.ch <- runtime.Event{Type: runtime.EventResync}:
-				s.missed = false
-			default:
-				continue
-			}
-		}
-		select {
-		case s.ch <- ev:
-		default:
-			s.missed = true
-		}
-	}
-}
+func (r *Runtime) Subscribe(ctx context.Context) <-chan runtime.Event { return r.events.Subscribe(ctx) }
 
 // followEvents follows the daemon's task events until Close, re-subscribing
 // with back-off when the stream breaks, and re-synchronising after each
@@ -128,9 +89,9 @@ func (r *Runtime) handle(topic string, any typeurl.Any) {
 		if e.ID != e.ContainerID && e.ID != "" {
 			return // an exec'd process
 		}
-		r.publish(runtime.Event{Type: runtime.EventExited, ContainerID: e.ContainerID})
+		r.events.Publish(runtime.Event{Type: runtime.EventExited, ContainerID: e.ContainerID})
 	case *apievents.TaskStart:
-		r.publish(runtime.Event{Type: runtime.EventStarted, ContainerID: e.ContainerID})
+		r.events.Publish(runtime.Event{Type: runtime.EventStarted, ContainerID: e.ContainerID})
 	}
 }
 
@@ -144,7 +105,7 @@ func (r *Runtime) resync(ctx context.Context, announce bool) error {
 	if !announce {
 		return nil
 	}
-	r.publish(runtime.Event{Type: runtime.EventResync})
+	r.events.Publish(runtime.Event{Type: runtime.EventResync})
 	for _, c := range cs {
 		t, err := c.Task(ctx, nil)
 		if err != nil {
@@ -152,7 +113,7 @@ func (r *Runtime) resync(ctx context.Context, announce bool) error {
 		}
 		st, err := t.Status(ctx)
 		if err == nil && st.Status == client.Stopped {
-			r.publish(runtime.Event{Type: runtime.EventExited, ContainerID: c.ID()})
+			r.events.Publish(runtime.Event{Type: runtime.EventExited, ContainerID: c.ID()})
 		}
 	}
 	return nil

@@ -76,7 +76,7 @@ type Runtime struct {
 	sandboxes  map[string]*runtime.Sandbox
 	containers map[string]*container
 	images     map[string]runtime.Image
-	subs       map[*subscriber]struct{}
+	events     runtime.Broadcaster
 }
 
 type container struct {
@@ -89,11 +89,6 @@ type container struct {
 	started time.Time
 }
 
-type subscriber struct {
-	ch     chan runtime.Event
-	missed bool
-}
-
 var _ runtime.Runtime = (*Runtime)(nil)
 var _ runtime.Prober = (*Runtime)(nil)
 
@@ -102,7 +97,7 @@ func New(cfg Config) (*Runtime, error) {
 	r := &Runtime{
 		clock: cfg.Clock, behavior: cfg.Behavior, pullErr: cfg.PullError,
 		sandboxes: map[string]*runtime.Sandbox{}, containers: map[string]*container{},
-		images: map[string]runtime.Image{}, subs: map[*subscriber]struct{}{},
+		images: map[string]runtime.Image{},
 	}
 	if r.clock == nil {
 		r.clock = clockwork.NewRealClock()
@@ -116,38 +111,12 @@ func New(cfg Config) (*Runtime, error) {
 	return r, nil
 }
 
-func (r *Runtime) publishLocked(ev runtime.Event) {
-	for s := range r.subs {
-		if s.missed {
-			select {
-			case s.ch <- runtime.Event{Type: runtime.EventResync}:
-				s.missed = false
-			default:
-				continue
-			}
-		}
-		select {
-		case s.ch <- ev:
-		default:
-			s.missed = true
-		}
-	}
-}
+// publishLocked publishes ev; r.mu is held, so events are published in
+// the order of the state changes they announce.
+func (r *Runtime) publishLocked(ev runtime.Event) { r.events.Publish(ev) }
 
 // Subscribe implements runtime.Containers.
-func (r *Runtime) Subscribe(ctx context.Context) <-chan runtime.Event {
-	s := &subscriber{ch: make(chan runtime.Event, 1024)}
-	r.mu.Lock()
-	r.subs[s] = struct{}{}
-	r.mu.Unlock()
-	context.AfterFunc(ctx, func() {
-		r.mu.Lock()
-		delete(r.subs, s)
-		close(s.ch)
-		r.mu.Unlock()
-	})
-	return s.ch
-}
+func (r *Runtime) Subscribe(ctx context.Context) <-chan runtime.Event { return r.events.Subscribe(ctx) }
 
 // RunSandbox implements runtime.Sandboxes.
 func (r *Runtime) RunSandbox(ctx context.Context, cfg runtime.SandboxConfig) (runtime.Sandbox, error) {
