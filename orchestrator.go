@@ -135,7 +135,7 @@ func NewControlPlane(cfg ControlPlaneConfig) (*ControlPlane, error) {
 	// The quota controller sees the raw backend: its own writes (and the
 	// admitter's charges) are not admitted again.
 	q, err := quota.New(quota.Config{Store: backend, Quotas: quotas, Pods: pods,
-		Logger: log.With("controller", "quota"), Registerer: reg, Elector: lead})
+		Options: reconcile.Options{Logger: log.With("controller", "quota"), Registerer: reg, Elector: lead}})
 	if err != nil {
 		return nil, err
 	}
@@ -143,35 +143,35 @@ func NewControlPlane(cfg ControlPlaneConfig) (*ControlPlane, error) {
 	st := cp.admitted
 
 	rs, err := replicaset.New(replicaset.Config{Store: st, Pods: pods, ReplicaSets: rss,
-		Logger: log.With("controller", "replicaset"), Registerer: reg, Elector: lead})
+		Options: reconcile.Options{Logger: log.With("controller", "replicaset"), Registerer: reg, Elector: lead}})
 	if err != nil {
 		return nil, err
 	}
 	dep, err := deployment.New(deployment.Config{Store: st, Deployments: deps, ReplicaSets: rss, Pods: pods,
-		Logger: log.With("controller", "deployment"), Registerer: reg, Elector: lead})
+		Options: reconcile.Options{Logger: log.With("controller", "deployment"), Registerer: reg, Elector: lead}})
 	if err != nil {
 		return nil, err
 	}
 	nl, err := nodelifecycle.New(nodelifecycle.Config{Store: st, Nodes: nodes, Leases: leases, Pods: pods,
 		GracePeriod: cfg.NodeGracePeriod, DefaultTolerationSeconds: cfg.PodEvictionTimeout,
-		Logger: log.With("controller", "nodelifecycle"), Registerer: reg, Elector: lead})
+		Options: reconcile.Options{Logger: log.With("controller", "nodelifecycle"), Registerer: reg, Elector: lead}})
 	if err != nil {
 		return nil, err
 	}
 	ep, err := endpoints.New(endpoints.Config{Store: st, Services: svcs, Pods: pods, Endpoints: eps,
-		Logger: log.With("controller", "endpoints"), Registerer: reg, Elector: lead})
+		Options: reconcile.Options{Logger: log.With("controller", "endpoints"), Registerer: reg, Elector: lead}})
 	if err != nil {
 		return nil, err
 	}
 	pg, err := podgroup.New(podgroup.Config{Store: st, PodGroups: groups, Pods: pods,
-		Logger: log.With("controller", "podgroup"), Registerer: reg, Elector: lead})
+		Options: reconcile.Options{Logger: log.With("controller", "podgroup"), Registerer: reg, Elector: lead}})
 	if err != nil {
 		return nil, err
 	}
 	// The garbage collector follows every owner kind generically with
 	// informers of its own.
 	collector, err := gc.New(gc.Config{Store: st,
-		Logger: log.With("controller", "gc"), Registerer: reg, Elector: lead})
+		Options: reconcile.Options{Logger: log.With("controller", "gc"), Registerer: reg, Elector: lead}})
 	if err != nil {
 		return nil, err
 	}

@@ -7,14 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"log/slog"
 	"maps"
 	"math"
 	"slices"
 	"strconv"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/fleetkit/orchestrator/api"
 	"github.com/fleetkit/orchestrator/reconcile"
@@ -59,12 +56,8 @@ type Config struct {
 	Pods        *informer.Informer[*api.Pod]
 	// Workers is how many Deployments are reconciled at once. Defaults to 4.
 	Workers int
-	// Clock, Logger, Registerer, Elector, RateLimit: as reconcile.Config.
-	Clock      reconcile.Clock
-	Logger     *slog.Logger
-	Registerer prometheus.Registerer
-	Elector    reconcile.Elector
-	RateLimit  reconcile.RateLimit
+	// Options: clock, logger, metrics, leader election and retry limits.
+	reconcile.Options
 }
 
 // Controller is the Deployment controller. Safe for concurrent use.
@@ -80,14 +73,9 @@ func New(cfg Config) (*Controller, error) {
 	if cfg.Store == nil {
 		return nil, fmt.Errorf("deployment: no store: %w", store.ErrInvalid)
 	}
+	cfg.Options = cfg.Options.WithDefaults()
 	if cfg.Workers <= 0 {
 		cfg.Workers = 4
-	}
-	if cfg.Clock == nil {
-		cfg.Clock = reconcile.RealClock{}
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	var err error
 	if cfg.Deployments, err = reconcile.InformerOr(cfg.Deployments, cfg.Store, cfg.Logger); err != nil {
@@ -100,8 +88,7 @@ func New(cfg Config) (*Controller, error) {
 		return nil, fmt.Errorf("deployment: %w", err)
 	}
 	c := &Controller{cfg: cfg}
-	c.ctrl, err = reconcile.New(reconcile.Config{Name: "deployment", Reconciler: c, Workers: cfg.Workers,
-		Clock: cfg.Clock, Logger: cfg.Logger, Registerer: cfg.Registerer, Elector: cfg.Elector, RateLimit: cfg.RateLimit})
+	c.ctrl, err = reconcile.New(cfg.Options.Config("deployment", c, cfg.Workers))
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fleetkit/orchestrator/api"
+	"github.com/fleetkit/orchestrator/reconcile"
 	"github.com/fleetkit/orchestrator/reconcile/deployment"
 	"github.com/fleetkit/orchestrator/reconcile/internal/podutil"
 	"github.com/fleetkit/orchestrator/reconcile/reconciletest"
@@ -53,11 +54,11 @@ func startClusterWith(t testing.TB, nodes int, fail func(*api.Pod) bool) cluster
 	for i := range nodes {
 		names = append(names, "node-"+itoa(i))
 	}
-	rc, err := replicaset.New(replicaset.Config{Store: st, Clock: clk})
+	rc, err := replicaset.New(replicaset.Config{Store: st, Options: reconcile.Options{Clock: clk}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	dc, err := deployment.New(deployment.Config{Store: st, Clock: clk})
+	dc, err := deployment.New(deployment.Config{Store: st, Options: reconcile.Options{Clock: clk}})
 	if err != nil {
 		t.Fatal(err)
 	}

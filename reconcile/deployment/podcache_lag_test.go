@@ -104,7 +104,7 @@ func newLagRig(t *testing.T) *lagRig {
 		t.Fatal(err)
 	}
 	clk := reconciletest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	dc, err := deployment.New(deployment.Config{Store: st, Deployments: dInf, ReplicaSets: rsInf, Pods: podInf, Clock: clk})
+	dc, err := deployment.New(deployment.Config{Store: st, Deployments: dInf, ReplicaSets: rsInf, Pods: podInf, Options: reconcile.Options{Clock: clk}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fleetkit/orchestrator/api"
+	"github.com/fleetkit/orchestrator/reconcile"
 	"github.com/fleetkit/orchestrator/reconcile/deployment"
 	"github.com/fleetkit/orchestrator/reconcile/reconciletest"
 	"github.com/fleetkit/orchestrator/reconcile/replicaset"
@@ -38,11 +39,11 @@ func BenchmarkDeploymentScaleUpScheduled(b *testing.B) {
 		if err := kl.RegisterNodes(ctx); err != nil {
 			b.Fatal(err)
 		}
-		rc, err := replicaset.New(replicaset.Config{Store: st, Clock: clk})
+		rc, err := replicaset.New(replicaset.Config{Store: st, Options: reconcile.Options{Clock: clk}})
 		if err != nil {
 			b.Fatal(err)
 		}
-		dc, err := deployment.New(deployment.Config{Store: st, Clock: clk})
+		dc, err := deployment.New(deployment.Config{Store: st, Options: reconcile.Options{Clock: clk}})
 		if err != nil {
 			b.Fatal(err)
 		}

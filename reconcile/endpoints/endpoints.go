@@ -6,12 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"maps"
 	"slices"
 	"strings"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/fleetkit/orchestrator/api"
 	"github.com/fleetkit/orchestrator/reconcile"
@@ -31,12 +28,8 @@ type Config struct {
 	Endpoints *informer.Informer[*api.Endpoints]
 	// Workers is how many Services are handled at once. Defaults to 4.
 	Workers int
-	// Clock, Logger, Registerer, Elector, RateLimit: as reconcile.Config.
-	Clock      reconcile.Clock
-	Logger     *slog.Logger
-	Registerer prometheus.Registerer
-	Elector    reconcile.Elector
-	RateLimit  reconcile.RateLimit
+	// Options: clock, logger, metrics, leader election and retry limits.
+	reconcile.Options
 }
 
 // Controller is the Endpoints controller. Safe for concurrent use.
@@ -52,11 +45,9 @@ func New(cfg Config) (*Controller, error) {
 	if cfg.Store == nil {
 		return nil, fmt.Errorf("endpoints: no store: %w", store.ErrInvalid)
 	}
+	cfg.Options = cfg.Options.WithDefaults()
 	if cfg.Workers <= 0 {
 		cfg.Workers = 4
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	var err error
 	if cfg.Services, err = reconcile.InformerOr(cfg.Services, cfg.Store, cfg.Logger); err != nil {
@@ -69,8 +60,7 @@ func New(cfg Config) (*Controller, error) {
 		return nil, fmt.Errorf("endpoints: %w", err)
 	}
 	c := &Controller{cfg: cfg}
-	c.ctrl, err = reconcile.New(reconcile.Config{Name: "endpoints", Reconciler: c, Workers: cfg.Workers, Clock: cfg.Clock,
-		Logger: cfg.Logger, Registerer: cfg.Registerer, Elector: cfg.Elector, RateLimit: cfg.RateLimit})
+	c.ctrl, err = reconcile.New(cfg.Options.Config("endpoints", c, cfg.Workers))
 	if err != nil {
 		return nil, err
 	}

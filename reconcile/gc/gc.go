@@ -4,11 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/fleetkit/orchestrator/api"
 	"github.com/fleetkit/orchestrator/reconcile"
@@ -28,12 +25,8 @@ type Config struct {
 	Kinds []api.Kind
 	// Workers is how many objects are handled at once. Defaults to 4.
 	Workers int
-	// Clock, Logger, Registerer, Elector, RateLimit: as reconcile.Config.
-	Clock      reconcile.Clock
-	Logger     *slog.Logger
-	Registerer prometheus.Registerer
-	Elector    reconcile.Elector
-	RateLimit  reconcile.RateLimit
+	// Options: clock, logger, metrics, leader election and retry limits.
+	reconcile.Options
 }
 
 // Collector is the garbage collector. Safe for concurrent use.
@@ -50,19 +43,16 @@ func New(cfg Config) (*Collector, error) {
 	if cfg.Store == nil {
 		return nil, fmt.Errorf("gc: no store: %w", store.ErrInvalid)
 	}
+	cfg.Options = cfg.Options.WithDefaults()
 	if len(cfg.Kinds) == 0 {
 		cfg.Kinds = []api.Kind{api.KindDeployment, api.KindReplicaSet, api.KindPod, api.KindService, api.KindEndpoints, api.KindPodGroup}
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 4
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
 	g := &Collector{cfg: cfg, infs: map[api.Kind]*informer.Informer[api.Object]{}}
 	var err error
-	g.ctrl, err = reconcile.New(reconcile.Config{Name: "gc", Reconciler: g, Workers: cfg.Workers, Clock: cfg.Clock,
-		Logger: cfg.Logger, Registerer: cfg.Registerer, Elector: cfg.Elector, RateLimit: cfg.RateLimit})
+	g.ctrl, err = reconcile.New(cfg.Options.Config("gc", g, cfg.Workers))
 	if err != nil {
 		return nil, err
 	}

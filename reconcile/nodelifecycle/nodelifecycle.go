@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"sync"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/fleetkit/orchestrator/api"
 	"github.com/fleetkit/orchestrator/reconcile"
@@ -52,12 +49,8 @@ type Config struct {
 	EvictionsPerSecond float64
 	// Workers is how many nodes are handled at once. Defaults to 2.
 	Workers int
-	// Clock, Logger, Registerer, Elector, RateLimit: as reconcile.Config.
-	Clock      reconcile.Clock
-	Logger     *slog.Logger
-	Registerer prometheus.Registerer
-	Elector    reconcile.Elector
-	RateLimit  reconcile.RateLimit
+	// Options: clock, logger, metrics, leader election and retry limits.
+	reconcile.Options
 }
 
 // Controller is the node lifecycle controller. Safe for concurrent use.
@@ -77,6 +70,7 @@ func New(cfg Config) (*Controller, error) {
 	if cfg.Store == nil {
 		return nil, fmt.Errorf("nodelifecycle: no store: %w", store.ErrInvalid)
 	}
+	cfg.Options = cfg.Options.WithDefaults()
 	if cfg.LeaseNamespace == "" {
 		cfg.LeaseNamespace = LeaseNamespace
 	}
@@ -91,12 +85,6 @@ func New(cfg Config) (*Controller, error) {
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 2
-	}
-	if cfg.Clock == nil {
-		cfg.Clock = reconcile.RealClock{}
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	var err error
 	if cfg.Nodes, err = reconcile.InformerOr(cfg.Nodes, cfg.Store, cfg.Logger); err != nil {
@@ -115,8 +103,7 @@ func New(cfg Config) (*Controller, error) {
 		return nil, fmt.Errorf("nodelifecycle: %w", err)
 	}
 	c := &Controller{cfg: cfg, tokens: cfg.EvictionsPerSecond, last: cfg.Clock.Now()}
-	c.ctrl, err = reconcile.New(reconcile.Config{Name: "nodelifecycle", Reconciler: c, Workers: cfg.Workers, Clock: cfg.Clock,
-		Logger: cfg.Logger, Registerer: cfg.Registerer, Elector: cfg.Elector, RateLimit: cfg.RateLimit})
+	c.ctrl, err = reconcile.New(cfg.Options.Config("nodelifecycle", c, cfg.Workers))
 	if err != nil {
 		return nil, err
 	}

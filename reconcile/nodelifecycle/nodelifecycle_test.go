@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fleetkit/orchestrator/api"
+	"github.com/fleetkit/orchestrator/reconcile"
 	"github.com/fleetkit/orchestrator/reconcile/nodelifecycle"
 	"github.com/fleetkit/orchestrator/reconcile/reconciletest"
 	"github.com/fleetkit/orchestrator/reconcile/replicaset"
@@ -38,11 +39,11 @@ func setupWith(t *testing.T, nodes []string, evictionsPerSecond float64) env {
 	if err := kl.RegisterNodes(ctx); err != nil {
 		t.Fatal(err)
 	}
-	rc, err := replicaset.New(replicaset.Config{Store: st, Clock: clk})
+	rc, err := replicaset.New(replicaset.Config{Store: st, Options: reconcile.Options{Clock: clk}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	nc, err := nodelifecycle.New(nodelifecycle.Config{Store: st, Clock: clk, GracePeriod: 40 * time.Second, DefaultTolerationSeconds: 300 * time.Second, EvictionsPerSecond: evictionsPerSecond})
+	nc, err := nodelifecycle.New(nodelifecycle.Config{Store: st, Options: reconcile.Options{Clock: clk}, GracePeriod: 40 * time.Second, DefaultTolerationSeconds: 300 * time.Second, EvictionsPerSecond: evictionsPerSecond})
 	if err != nil {
 		t.Fatal(err)
 	}

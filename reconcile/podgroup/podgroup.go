@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/fleetkit/orchestrator/api"
 	"github.com/fleetkit/orchestrator/reconcile"
@@ -25,12 +22,8 @@ type Config struct {
 	Pods      *informer.Informer[*api.Pod]
 	// Workers is how many groups are handled at once. Defaults to 2.
 	Workers int
-	// Clock, Logger, Registerer, Elector, RateLimit: as reconcile.Config.
-	Clock      reconcile.Clock
-	Logger     *slog.Logger
-	Registerer prometheus.Registerer
-	Elector    reconcile.Elector
-	RateLimit  reconcile.RateLimit
+	// Options: clock, logger, metrics, leader election and retry limits.
+	reconcile.Options
 }
 
 // Controller is the PodGroup controller. Safe for concurrent use.
@@ -46,6 +39,7 @@ func New(cfg Config) (*Controller, error) {
 	if cfg.Store == nil {
 		return nil, fmt.Errorf("podgroup: no store: %w", store.ErrInvalid)
 	}
+	cfg.Options = cfg.Options.WithDefaults()
 	if cfg.Workers <= 0 {
 		cfg.Workers = 2
 	}
@@ -61,8 +55,7 @@ func New(cfg Config) (*Controller, error) {
 		return nil, fmt.Errorf("podgroup: %w", err)
 	}
 	c := &Controller{cfg: cfg}
-	c.ctrl, err = reconcile.New(reconcile.Config{Name: "podgroup", Reconciler: c, Workers: cfg.Workers, Clock: cfg.Clock,
-		Logger: cfg.Logger, Registerer: cfg.Registerer, Elector: cfg.Elector, RateLimit: cfg.RateLimit})
+	c.ctrl, err = reconcile.New(cfg.Options.Config("podgroup", c, cfg.Workers))
 	if err != nil {
 		return nil, err
 	}

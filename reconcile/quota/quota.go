@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"maps"
 	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/fleetkit/orchestrator/api"
 	"github.com/fleetkit/orchestrator/reconcile"
@@ -36,12 +33,8 @@ type Config struct {
 	// a recount, for the pod write that follows the admission to land.
 	// Defaults to 5s.
 	SettleTime time.Duration
-	// Clock, Logger, Registerer, Elector, RateLimit: as reconcile.Config.
-	Clock      reconcile.Clock
-	Logger     *slog.Logger
-	Registerer prometheus.Registerer
-	Elector    reconcile.Elector
-	RateLimit  reconcile.RateLimit
+	// Options: clock, logger, metrics, leader election and retry limits.
+	reconcile.Options
 }
 
 // Controller keeps quota status and admits pod creations. Safe for
@@ -70,12 +63,7 @@ func New(cfg Config) (*Controller, error) {
 	if cfg.Store == nil {
 		return nil, fmt.Errorf("quota: no store: %w", store.ErrInvalid)
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Clock == nil {
-		cfg.Clock = reconcile.RealClock{}
-	}
+	cfg.Options = cfg.Options.WithDefaults()
 	if cfg.SettleTime <= 0 {
 		cfg.SettleTime = 5 * time.Second
 	}
@@ -87,8 +75,7 @@ func New(cfg Config) (*Controller, error) {
 		return nil, fmt.Errorf("quota: %w", err)
 	}
 	c := &Controller{cfg: cfg, ledger: map[reconcile.Request][]charge{}}
-	c.ctrl, err = reconcile.New(reconcile.Config{Name: "resourcequota", Reconciler: c, Workers: cfg.Workers, Clock: cfg.Clock,
-		Logger: cfg.Logger, Registerer: cfg.Registerer, Elector: cfg.Elector, RateLimit: cfg.RateLimit})
+	c.ctrl, err = reconcile.New(cfg.Options.Config("resourcequota", c, cfg.Workers))
 	if err != nil {
 		return nil, err
 	}

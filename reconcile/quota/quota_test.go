@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fleetkit/orchestrator/api"
+	"github.com/fleetkit/orchestrator/reconcile"
 	"github.com/fleetkit/orchestrator/reconcile/quota"
 	"github.com/fleetkit/orchestrator/reconcile/reconciletest"
 	"github.com/fleetkit/orchestrator/store"
@@ -28,7 +29,7 @@ func TestQuotaRefusesAndReleases(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk := reconciletest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	q, err := quota.New(quota.Config{Store: ms, Clock: clk, SettleTime: 5 * time.Second})
+	q, err := quota.New(quota.Config{Store: ms, Options: reconcile.Options{Clock: clk}, SettleTime: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

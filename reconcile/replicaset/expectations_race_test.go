@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fleetkit/orchestrator/api"
+	"github.com/fleetkit/orchestrator/reconcile"
 	"github.com/fleetkit/orchestrator/reconcile/reconciletest"
 	"github.com/fleetkit/orchestrator/store"
 	"github.com/fleetkit/orchestrator/store/informer"
@@ -110,7 +111,7 @@ func TestNoCreationFromAListOlderThanTheExpectations(t *testing.T) {
 	}
 	clk := reconciletest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	hooked := &onPodUpdate{Store: ms}
-	c, err := New(Config{Store: hooked, Pods: podInf, ReplicaSets: rsInf, Clock: clk})
+	c, err := New(Config{Store: hooked, Pods: podInf, ReplicaSets: rsInf, Options: reconcile.Options{Clock: clk}})
 	if err != nil {
 		t.Fatal(err)
 	}

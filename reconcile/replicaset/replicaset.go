@@ -5,13 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/fleetkit/orchestrator/api"
@@ -37,12 +35,8 @@ type Config struct {
 	// ExpectationsTTL is how long to wait for the informer to show the
 	// controller's own writes before counting anyway. Defaults to 5m.
 	ExpectationsTTL time.Duration
-	// Clock, Logger, Registerer, Elector, RateLimit: as reconcile.Config.
-	Clock      reconcile.Clock
-	Logger     *slog.Logger
-	Registerer prometheus.Registerer
-	Elector    reconcile.Elector
-	RateLimit  reconcile.RateLimit
+	// Options: clock, logger, metrics, leader election and retry limits.
+	reconcile.Options
 }
 
 // Controller is the ReplicaSet controller. Safe for concurrent use.
@@ -59,6 +53,7 @@ func New(cfg Config) (*Controller, error) {
 	if cfg.Store == nil {
 		return nil, fmt.Errorf("replicaset: no store: %w", store.ErrInvalid)
 	}
+	cfg.Options = cfg.Options.WithDefaults()
 	if cfg.Workers <= 0 {
 		cfg.Workers = 4
 	}
@@ -68,12 +63,6 @@ func New(cfg Config) (*Controller, error) {
 	if cfg.ExpectationsTTL <= 0 {
 		cfg.ExpectationsTTL = 5 * time.Minute
 	}
-	if cfg.Clock == nil {
-		cfg.Clock = reconcile.RealClock{}
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
 	var err error
 	if cfg.Pods, err = reconcile.InformerOr(cfg.Pods, cfg.Store, cfg.Logger); err != nil {
 		return nil, fmt.Errorf("replicaset: %w", err)
@@ -82,8 +71,7 @@ func New(cfg Config) (*Controller, error) {
 		return nil, fmt.Errorf("replicaset: %w", err)
 	}
 	c := &Controller{cfg: cfg, exp: newExpectations()}
-	c.ctrl, err = reconcile.New(reconcile.Config{Name: "replicaset", Reconciler: c, Workers: cfg.Workers,
-		Clock: cfg.Clock, Logger: cfg.Logger, Registerer: cfg.Registerer, Elector: cfg.Elector, RateLimit: cfg.RateLimit})
+	c.ctrl, err = reconcile.New(cfg.Options.Config("replicaset", c, cfg.Workers))
 	if err != nil {
 		return nil, err
 	}

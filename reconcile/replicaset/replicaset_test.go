@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fleetkit/orchestrator/api"
+	"github.com/fleetkit/orchestrator/reconcile"
 	"github.com/fleetkit/orchestrator/reconcile/reconciletest"
 	"github.com/fleetkit/orchestrator/reconcile/replicaset"
 	"github.com/fleetkit/orchestrator/store"
@@ -62,7 +63,7 @@ func setup(t *testing.T, wrap func(store.Store) store.Store) env {
 	}
 	clk := reconciletest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	ctx, cancel := context.WithCancel(context.Background())
-	rc, err := replicaset.New(replicaset.Config{Store: st, Clock: clk})
+	rc, err := replicaset.New(replicaset.Config{Store: st, Options: reconcile.Options{Clock: clk}})
 	if err != nil {
 		t.Fatal(err)
 	}
