@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,48 +18,6 @@ import (
 	"github.com/fleetkit/orchestrator/store/memstore"
 )
 
-// heldPods holds back pod watch events (progress notifications
-// included) from revision holdFrom on, until release is closed: an
-// informer on it lags the store's pod creations.
-type heldPods struct {
-	store.Store
-	holdFrom atomic.Int64
-	release  chan struct{}
-}
-
-type heldWatch struct {
-	store.Watch
-	out chan store.Event
-}
-
-func (w *heldWatch) Events() <-chan store.Event { return w.out }
-
-func (h *heldPods) Watch(ctx context.Context, kind api.Kind, opts ...store.WatchOption) (store.Watch, error) {
-	w, err := h.Store.Watch(ctx, kind, opts...)
-	if err != nil || kind != api.KindPod {
-		return w, err
-	}
-	hw := &heldWatch{Watch: w, out: make(chan store.Event)}
-	go func() {
-		defer close(hw.out)
-		for ev := range w.Events() {
-			if from := h.holdFrom.Load(); from > 0 && ev.Revision >= from {
-				select {
-				case <-h.release:
-				case <-ctx.Done():
-					return
-				}
-			}
-			select {
-			case hw.out <- ev:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return hw, nil
-}
-
 type revWaiter interface {
 	WaitForRevision(ctx context.Context, rev int64) error
 }
@@ -73,7 +30,7 @@ type lagRig struct {
 	t      *testing.T
 	ctx    context.Context
 	st     *memstore.Store
-	held   *heldPods
+	held   *reconciletest.HeldEvents
 	infs   []revWaiter // the Deployment and ReplicaSet informers
 	pods   *informer.Informer[*api.Pod]
 	dc     *deployment.Controller
@@ -90,7 +47,7 @@ func newLagRig(t *testing.T) *lagRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	held := &heldPods{Store: st, release: make(chan struct{})}
+	held := reconciletest.NewHeldEvents(st, api.KindPod)
 	dInf, err := informer.New[*api.Deployment](st, informer.Config[*api.Deployment]{})
 	if err != nil {
 		t.Fatal(err)
@@ -151,12 +108,12 @@ func (r *lagRig) hold() {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	r.held.holdFrom.Store(rev + 1)
+	r.held.Hold(rev + 1)
 	r.isHeld = true
 }
 
 func (r *lagRig) unhold() {
-	close(r.held.release)
+	r.held.Release()
 	r.isHeld = false
 	r.settle()
 }

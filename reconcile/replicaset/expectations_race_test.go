@@ -3,7 +3,6 @@ package replicaset
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,47 +13,6 @@ import (
 	"github.com/fleetkit/orchestrator/store/informer"
 	"github.com/fleetkit/orchestrator/store/memstore"
 )
-
-// laggingPods holds back pod watch events from revision holdFrom on
-// until release is closed: an informer on it lags the store.
-type laggingPods struct {
-	store.Store
-	holdFrom atomic.Int64
-	release  chan struct{}
-}
-
-type laggingWatch struct {
-	store.Watch
-	out chan store.Event
-}
-
-func (w *laggingWatch) Events() <-chan store.Event { return w.out }
-
-func (l *laggingPods) Watch(ctx context.Context, kind api.Kind, opts ...store.WatchOption) (store.Watch, error) {
-	w, err := l.Store.Watch(ctx, kind, opts...)
-	if err != nil || kind != api.KindPod {
-		return w, err
-	}
-	lw := &laggingWatch{Watch: w, out: make(chan store.Event)}
-	go func() {
-		defer close(lw.out)
-		for ev := range w.Events() {
-			if h := l.holdFrom.Load(); h > 0 && ev.Revision >= h {
-				select {
-				case <-l.release:
-				case <-ctx.Done():
-					return
-				}
-			}
-			select {
-			case lw.out <- ev:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return lw, nil
-}
 
 // onPodUpdate calls hook during the first pod Update (an adoption).
 type onPodUpdate struct {
@@ -83,7 +41,7 @@ func TestNoCreationFromAListOlderThanTheExpectations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lag := &laggingPods{Store: ms, release: make(chan struct{})}
+	lag := reconciletest.NewHeldEvents(ms, api.KindPod)
 	podInf, err := informer.New[*api.Pod](lag, informer.Config[*api.Pod]{})
 	if err != nil {
 		t.Fatal(err)
@@ -144,7 +102,7 @@ func TestNoCreationFromAListOlderThanTheExpectations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lag.holdFrom.Store(rev + 1)
+	lag.Hold(rev + 1)
 	req := rsKey("default", "web")
 	c.exp.expectCreates(req, 2, clk.Now())
 	for range 2 {
@@ -157,7 +115,7 @@ func TestNoCreationFromAListOlderThanTheExpectations(t *testing.T) {
 	// adopts the orphan, the informer catches up and observes both
 	// creations.
 	hooked.hook = func() {
-		close(lag.release)
+		lag.Release()
 		<-observed
 		<-observed
 	}
