@@ -306,8 +306,7 @@ func report(ctx context.Context, st store.Store, cfg config) error {
 		case <-ctx.Done():
 			return nil
 		case <-deadline:
-			fmt.Fprint(cfg.Out, last)
-			return errNotReady
+			return errNotReady // the last state printed is the one it ended in
 		case <-tick.C:
 		}
 		var b strings.Builder
