@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -183,8 +184,21 @@ func Watch[T api.Object](c *Controller, inf Informer[T], m Mapper) {
 		}
 	}
 	inf.AddHandler(informer.HandlerFuncs[T]{
-		AddFunc:    func(o T) { add(o) },
-		UpdateFunc: func(old, new T) { add(old); add(new) },
+		AddFunc: func(o T) { add(o) },
+		// An update enqueues each key of old and new once: adding the
+		// same key twice lets the second add land while the first is
+		// being reconciled, which reconciles it again for nothing.
+		UpdateFunc: func(old, new T) {
+			reqs := m(new)
+			for _, r := range m(old) {
+				if !slices.Contains(reqs, r) {
+					reqs = append(reqs, r)
+				}
+			}
+			for _, r := range reqs {
+				c.queue.Add(r)
+			}
+		},
 		DeleteFunc: func(o T) { add(o) },
 	})
 }
