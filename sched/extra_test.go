@@ -57,11 +57,32 @@ func TestPermitWaitHoldsReservationUntilTimeoutThenAllow(t *testing.T) {
 	if boundCount(listPods(t, st)) != 0 {
 		t.Fatal("a pod rejected at Permit was bound")
 	}
-	// The pod is retried after its back-off and parks again; Allow binds it.
-	clock.Advance(2 * time.Second)
-	waitUntil(t, ctx, "pod waiting again", func() bool { return s.WaitingPod(uidOf(t, st, "first")) != nil })
+	// The pod is retried after its back-off (1s) and parks again; Allow
+	// binds it. Time is stepped, not jumped: the back-off timer is armed
+	// after the reservation is released, and a single jump taken before
+	// it is armed would leave it a whole back-off away.
+	stepUntil(t, clock, 100*time.Millisecond, 2*time.Second, "pod waiting again", func() bool { return s.WaitingPod(uidOf(t, st, "first")) != nil })
 	s.IterateWaitingPods(func(w fw.WaitingPod) { w.Allow("Hold") })
 	waitPods(t, ctx, st, "bound after Allow", func(ps []*api.Pod) bool { return boundCount(ps) == 1 })
+}
+
+// stepUntil advances clock by step, with a moment of real time after each
+// step for the scheduler to react, until cond holds; it fails t if cond
+// does not hold within limit of fake time.
+func stepUntil(t *testing.T, clock interface{ Advance(time.Duration) }, step, limit time.Duration, msg string, cond func() bool) {
+	t.Helper()
+	for passed := time.Duration(0); ; passed += step {
+		for range 50 {
+			if cond() {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if passed >= limit {
+			t.Fatalf("%s: not reached within %v of fake time", msg, limit)
+		}
+		clock.Advance(step)
+	}
 }
 
 func uidOf(t *testing.T, st interface {
